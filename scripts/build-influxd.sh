@@ -71,7 +71,7 @@ export CGO_ENABLED=1
 # only to embed the UI, which is not needed here.
 tags=$(sed -n 's/^COMMON_TAGS := //p' GNUmakefile)
 [[ -n "$tags" ]] || tags="sqlite_foreign_keys,sqlite_json"
-ldflags="-s -w -X main.version=$version -X main.commit=release-$version"
+ldflags="-s -w -X main.version=$version -X main.commit=release-$version -X main.date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
 log "building ./cmd/influxd (tags: $tags); the first build compiles Flux's Rust code and takes a while"
 go build -tags "$tags" -ldflags "$ldflags" -o "$work/influxd" ./cmd/influxd >&2

@@ -14,7 +14,11 @@ export interface EnvVar<T> {
   readonly secret?: boolean;
 }
 
-export function envVar<T>(name: string, schema: z.ZodType<T>, options: Omit<EnvVar<T>, "name" | "schema">): EnvVar<T> {
+export function envVar<T>(
+  name: string,
+  schema: z.ZodType<T>,
+  options: Omit<EnvVar<T>, "name" | "schema">,
+): EnvVar<T> {
   return { name, schema, ...options };
 }
 
@@ -53,7 +57,10 @@ export function readEnv<G extends EnvGroup>(group: G, env: NodeJS.ProcessEnv = p
 }
 
 /** For process entry points: a bad configuration stops the process with a clear message, not a stack trace. */
-export function readEnvOrExit<G extends EnvGroup>(group: G, env: NodeJS.ProcessEnv = process.env): ConfigOf<G> {
+export function readEnvOrExit<G extends EnvGroup>(
+  group: G,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigOf<G> {
   try {
     return readEnv(group, env);
   } catch (err) {

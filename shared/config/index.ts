@@ -15,7 +15,10 @@ export const influxEnv = {
     secret: true,
   }),
   org: envVar("INFLUX_ORG", nonEmpty, { default: "iot", doc: "InfluxDB organization name" }),
-  bucket: envVar("INFLUX_BUCKET", nonEmpty, { default: "iot", doc: "InfluxDB bucket for readings, statistics and anomalies" }),
+  bucket: envVar("INFLUX_BUCKET", nonEmpty, {
+    default: "iot",
+    doc: "InfluxDB bucket for readings, statistics and anomalies",
+  }),
   timeoutMs: envVar("INFLUX_TIMEOUT_MS", intInRange(100, 600_000), {
     default: "10000",
     doc: "Timeout of one InfluxDB HTTP request, in milliseconds",

@@ -29,17 +29,21 @@ function parseExports(stdout: string): Record<string, string> {
 
 async function serverInfo(url: string, token: string, org: string) {
   const health = (await (await fetch(`${url}/health`)).json()) as { status: string; version: string };
-  if (health.status !== "pass") throw new Error(`InfluxDB at ${url} is not healthy: ${JSON.stringify(health)}`);
+  if (health.status !== "pass")
+    throw new Error(`InfluxDB at ${url} is not healthy: ${JSON.stringify(health)}`);
   const res = await fetch(`${url}/api/v2/orgs?org=${encodeURIComponent(org)}`, {
     headers: { Authorization: `Token ${token}` },
   });
-  if (!res.ok) throw new Error(`InfluxDB at ${url}: cannot read org "${org}" (HTTP ${res.status}); check INFLUX_TOKEN`);
+  if (!res.ok)
+    throw new Error(`InfluxDB at ${url}: cannot read org "${org}" (HTTP ${res.status}); check INFLUX_TOKEN`);
   const orgs = (await res.json()) as { orgs: { id: string }[] };
   const orgID = orgs.orgs[0]?.id;
   if (!orgID) throw new Error(`InfluxDB at ${url}: org "${org}" not found`);
   const [major = 0, minor = 0] = health.version.replace(/^v/, "").split(".").map(Number);
   if (major !== 2 || minor < MIN_VERSION[1]!) {
-    throw new Error(`InfluxDB at ${url} is ${health.version}; the tests need 2.${MIN_VERSION[1]} or newer 2.x`);
+    throw new Error(
+      `InfluxDB at ${url} is ${health.version}; the tests need 2.${MIN_VERSION[1]} or newer 2.x`,
+    );
   }
   return { orgID, version: health.version };
 }
@@ -86,7 +90,9 @@ export default async function setup(project: TestProject) {
   }
 
   if (influx) {
-    console.log(`\n>>> Integration tests run against InfluxDB ${influx.version} at ${influx.url} (${influx.origin})\n`);
+    console.log(
+      `\n>>> Integration tests run against InfluxDB ${influx.version} at ${influx.url} (${influx.origin})\n`,
+    );
   } else {
     console.warn(
       "\n!!! SKIPPING INTEGRATION TESTS: no InfluxDB 2.x. Set INFLUX_URL, INFLUX_TOKEN and INFLUX_ORG " +
@@ -95,8 +101,10 @@ export default async function setup(project: TestProject) {
   }
 
   const prometheusBin = await findPrometheus();
-  if (!prometheusBin && inCI) throw new Error("CI=true and no Prometheus binary (apt-get install prometheus)");
-  if (!prometheusBin) console.warn("!!! No Prometheus binary: the tests that need it are skipped (apt-get install prometheus)");
+  if (!prometheusBin && inCI)
+    throw new Error("CI=true and no Prometheus binary (apt-get install prometheus)");
+  if (!prometheusBin)
+    console.warn("!!! No Prometheus binary: the tests that need it are skipped (apt-get install prometheus)");
 
   project.provide("influx", influx);
   project.provide("prometheusBin", prometheusBin);
