@@ -1,6 +1,10 @@
 // Every environment variable the product reads, grouped by the part that
 // needs it. Later parts add their groups here and to `allEnvGroups`.
-import { envVar, httpUrl, nonEmpty, oneOf, intInRange } from "./env.js";
+import { z } from "zod";
+import { envVar, httpUrl, nonEmpty, oneOf, intInRange, port } from "./env.js";
+import { validate as validateCron } from "node-cron";
+import { isValidTimeZone } from "../time-zone.js";
+import { parseWindowSpec } from "../../ingest/transforms/rolling-stats.js";
 
 export * from "./env.js";
 
@@ -32,4 +36,74 @@ export const logEnv = {
   }),
 };
 
-export const allEnvGroups = { influx: influxEnv, log: logEnv } as const;
+/** The ingester: where it pulls from, how often, how hard. */
+export const ingestEnv = {
+  iotApiUrl: envVar("IOT_API_URL", httpUrl, {
+    default: "http://localhost:5001",
+    doc: "Base URL of the IoT API (the simulator, or the public upstream)",
+  }),
+  timeZone: envVar(
+    "IOT_API_TIMEZONE",
+    nonEmpty.refine(isValidTimeZone, "expected an IANA time zone such as UTC or Europe/Paris"),
+    { default: "UTC", doc: "Time zone in which the IoT API's zone-less timestamps are read" },
+  ),
+  cron: envVar(
+    "INGEST_CRON",
+    nonEmpty.refine((s) => validateCron(s), "expected a node-cron expression"),
+    {
+      default: "0 * * * * *",
+      doc: "Cycle schedule (node-cron syntax, seconds field allowed); default every 60 s",
+    },
+  ),
+  concurrency: envVar("INGEST_CONCURRENCY", intInRange(1, 1024), {
+    default: "16",
+    doc: "Upstream requests in flight at once",
+  }),
+  requestTimeoutMs: envVar("INGEST_REQUEST_TIMEOUT_MS", intInRange(100, 300_000), {
+    default: "10000",
+    doc: "Timeout of one upstream request attempt, in ms",
+  }),
+  retries: envVar("INGEST_RETRIES", intInRange(0, 10), {
+    default: "3",
+    doc: "Retries per upstream request (timeouts, connection errors, 5xx; never 4xx)",
+  }),
+  retryBaseMs: envVar("INGEST_RETRY_BASE_MS", intInRange(1, 60_000), {
+    default: "250",
+    doc: "First retry delay in ms; doubles per attempt, with jitter",
+  }),
+  statsWindow: envVar(
+    "STATS_WINDOW",
+    nonEmpty.refine(
+      (s) => parseWindowSpec(s) !== null,
+      'expected a sample count ("60") or a duration ("15m", "1h")',
+    ),
+    { default: "60", doc: "Rolling statistics window per device and metric: a sample count or a duration" },
+  ),
+  rulesFile: envVar("INGEST_RULES_FILE", z.string(), {
+    default: "",
+    doc: "Optional JSON file overriding the anomaly rules (see README)",
+  }),
+  watermarkLookback: envVar(
+    "INGEST_WATERMARK_LOOKBACK",
+    nonEmpty.regex(/^-\d+(s|m|h|d|w)$/, 'expected a negative Flux duration such as "-30d"'),
+    { default: "-30d", doc: "How far back start-up looks in InfluxDB for each device's newest point" },
+  ),
+  metricsPort: envVar("INGEST_METRICS_PORT", port, {
+    default: "9464",
+    doc: "Port of the ingester's /metrics and /healthz",
+  }),
+  metricsHost: envVar("INGEST_METRICS_HOST", nonEmpty, {
+    default: "0.0.0.0",
+    doc: "Address the ingester's /metrics and /healthz listen on",
+  }),
+  healthMaxAgeS: envVar("INGEST_HEALTH_MAX_AGE_S", intInRange(1, 86_400), {
+    default: "180",
+    doc: "/healthz fails when the last cycle ended longer ago than this",
+  }),
+  shutdownTimeoutMs: envVar("INGEST_SHUTDOWN_TIMEOUT_MS", intInRange(100, 600_000), {
+    default: "20000",
+    doc: "On SIGTERM/SIGINT: time allowed to finish the cycle and flush",
+  }),
+};
+
+export const allEnvGroups = { influx: influxEnv, log: logEnv, ingest: ingestEnv } as const;

@@ -1,0 +1,173 @@
+// One ingest cycle: discover the fleet, pull each device (bounded
+// concurrency), dedupe by watermark, judge anomalies, roll statistics, encode,
+// and hand everything to the sink in one durable batch. The watermarks move
+// only once that batch is spooled, so a crash never skips a sample.
+import pLimit from "p-limit";
+import type { Logger } from "../shared/log.js";
+import type { IngestMetrics } from "./metrics.js";
+import { anomalyLine, readingLine, statsLine } from "./points.js";
+import type { FetchResult, IotApiClient } from "./source/iot-api-client.js";
+import type { Device } from "./source/responses.js";
+import type { Sample } from "./source/sample.js";
+import type { Checkpoint } from "./state/checkpoint.js";
+import type { SilenceTracker } from "./transforms/anomaly-rules.js";
+import { type AnomalyDetector, type AnomalyEvent } from "./transforms/anomaly-rules.js";
+import type { RollingStats } from "./transforms/rolling-stats.js";
+import type { Watermarks } from "./transforms/watermark.js";
+
+/** What the pipeline needs of a sink: durable acceptance, and a nudge to write. */
+export interface PipelineSink {
+  enqueue(lines: readonly string[]): Promise<void>;
+  drain(): Promise<unknown>;
+}
+
+export interface PipelineDeps {
+  source: IotApiClient;
+  watermarks: Watermarks;
+  stats: RollingStats;
+  detector: AnomalyDetector;
+  silence: SilenceTracker;
+  sink: PipelineSink;
+  checkpoint: Checkpoint;
+  metrics: IngestMetrics;
+  log: Logger;
+  concurrency: number;
+  now?: () => number;
+}
+
+export interface CycleReport {
+  devices: number;
+  added: number;
+  removed: number;
+  samples: number;
+  duplicates: number;
+  invalid: number;
+  failedDevices: number;
+  anomalies: number;
+  lines: number;
+}
+
+export class Pipeline {
+  private fleet = new Map<string, Device>();
+  private readonly limit;
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.limit = pLimit(deps.concurrency);
+  }
+
+  /** Runs one cycle; throws only when the fleet itself cannot be listed. */
+  async runCycle(): Promise<CycleReport> {
+    const { source, watermarks, stats, detector, silence, sink, checkpoint, metrics, log } = this.deps;
+    const listed = await source.listDevices();
+    for (const r of listed.rejected) log.warn({ reason: r.reason }, "dropped invalid device entry");
+    const report: CycleReport = {
+      devices: listed.items.length,
+      added: 0,
+      removed: 0,
+      samples: 0,
+      duplicates: 0,
+      invalid: listed.rejected.length,
+      failedDevices: 0,
+      anomalies: 0,
+      lines: 0,
+    };
+    this.updateFleet(listed.items, report);
+    metrics.devices.set(this.fleet.size);
+
+    const fetched = await Promise.all(listed.items.map((device) => this.pull(device)));
+
+    const lines: string[] = [];
+    const accepted: Sample[] = [];
+    const anomalies: AnomalyEvent[] = [];
+    const nowUs = (this.deps.now?.() ?? Date.now()) * 1000;
+    for (const [i, device] of listed.items.entries()) {
+      const result = fetched[i]!;
+      report.failedDevices += result.failed;
+      report.invalid += result.rejected.length;
+      for (const r of result.rejected)
+        log.warn({ device: device.id, reason: r.reason }, "dropped invalid entry");
+
+      const { fresh, duplicates } = watermarks.select(result.samples);
+      report.duplicates += duplicates;
+      const touched = new Set<string>();
+      for (const sample of fresh) {
+        const window = stats.window(sample.device, sample.metric);
+        anomalies.push(...detector.evaluate(sample, window));
+        window.push(sample.timeUs, sample.value);
+        touched.add(sample.metric);
+        lines.push(readingLine(sample));
+        metrics.samplesAccepted.inc({ metric: sample.metric });
+      }
+      for (const metric of touched) {
+        const summary = stats.window(device.id, metric).summary();
+        if (summary) lines.push(statsLine(device, metric, summary));
+      }
+      // A device whose fetch failed is not "silent": the upstream is.
+      if (result.failed === 0) {
+        const event = silence.observe(device, fresh.length > 0, nowUs);
+        if (event) anomalies.push(event);
+      }
+      accepted.push(...fresh);
+    }
+    for (const e of anomalies) {
+      lines.push(anomalyLine(e));
+      metrics.anomalies.inc({ rule: e.rule });
+    }
+
+    if (lines.length > 0) await sink.enqueue(lines);
+    watermarks.advance(accepted);
+    await checkpoint.save(watermarks);
+    void sink.drain();
+
+    report.samples = accepted.length;
+    report.anomalies = anomalies.length;
+    report.lines = lines.length;
+    metrics.duplicatesSkipped.inc(report.duplicates);
+    metrics.invalidDropped.inc(report.invalid);
+    return report;
+  }
+
+  private updateFleet(devices: Device[], report: CycleReport) {
+    const next = new Map(devices.map((d) => [d.id, d]));
+    for (const id of this.fleet.keys()) {
+      if (!next.has(id)) {
+        report.removed++;
+        // Its watermarks stay: if it comes back, its history is not re-ingested.
+        this.deps.stats.forget(id);
+        this.deps.detector.forget(id);
+        this.deps.silence.forget(id);
+        this.deps.log.info({ device: id }, "device left the fleet");
+      }
+    }
+    for (const id of next.keys()) if (!this.fleet.has(id)) report.added++;
+    this.fleet = next;
+  }
+
+  /** History and current reading of one device; a failure is counted, never thrown. */
+  private async pull(device: Device): Promise<FetchResult & { failed: number }> {
+    const out: FetchResult & { failed: number } = { samples: [], rejected: [], failed: 0 };
+    const calls: [string, () => Promise<FetchResult>][] = [
+      ["history", () => this.deps.source.history(device)],
+      ["current", () => this.deps.source.current(device)],
+    ];
+    await Promise.all(
+      calls.map(([endpoint, call]) =>
+        this.limit(async () => {
+          try {
+            const r = await call();
+            out.samples.push(...r.samples);
+            out.rejected.push(...r.rejected);
+          } catch (err) {
+            out.failed++;
+            this.deps.metrics.deviceFailures.inc({ endpoint });
+            this.deps.log.warn(
+              { device: device.id, endpoint, err: (err as Error).message },
+              "device fetch failed",
+            );
+          }
+        }),
+      ),
+    );
+    return out;
+  }
+}

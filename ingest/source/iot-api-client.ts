@@ -1,0 +1,247 @@
+// The source stage: the IoT API over axios, with keep-alive, a per-request
+// timeout and retries (exponential backoff with jitter) for timeouts,
+// connection errors and 5xx, never for 4xx. Answers are validated entry by
+// entry and turned into Samples; anything malformed is returned as rejected.
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from "axios";
+import axiosRetry, { exponentialDelay, isNetworkError } from "axios-retry";
+import { z } from "zod";
+import { CURRENT_READING_METRICS, HISTORY_METRIC, METRIC, type Metric } from "../../shared/schema.js";
+import {
+  type Device,
+  type ParsedList,
+  type Rejected,
+  currentReadingSchema,
+  historyEntrySchema,
+  historyEnvelopeSchema,
+  parseDeviceList,
+  reasonOf,
+} from "./responses.js";
+import type { Sample } from "./sample.js";
+import { parseLocalTimestampUs } from "./timestamps.js";
+
+export interface IotApiClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  retries: number;
+  /** First retry delay; doubles per attempt, with jitter. */
+  retryBaseDelayMs: number;
+  timeZone: string;
+  /** Called once per HTTP attempt, for the request-duration histogram. */
+  onAttempt?: (endpoint: string, status: string, seconds: number) => void;
+  /** Called before each retry. */
+  onRetry?: (endpoint: string, attempt: number, reason: string) => void;
+}
+
+export interface FetchResult {
+  samples: Sample[];
+  rejected: Rejected[];
+}
+
+/** Physically plausible bounds: values outside are sensor garbage, not anomalies. */
+const PLAUSIBLE: Record<Metric, [number, number]> = {
+  [METRIC.temperature]: [-90, 150],
+  [METRIC.humidity]: [0, 100],
+  [METRIC.activity]: [0, 1_000_000],
+  [METRIC.batteryLevel]: [0, 100],
+};
+
+/** Path templates, for metric labels and for choosing the current-reading path. */
+function endpointOf(url: string): string {
+  return url
+    .replace(/^\/iot_objects\/by_client\/[^/]+$/, "/iot_objects/by_client/:client")
+    .replace(/^\/iot_objects\/[^/]+\/history$/, "/iot_objects/:id/history")
+    .replace(/^\/iot_objects\/[^/]+$/, "/iot_objects/:id")
+    .replace(/^\/iot_data\/[^/]+$/, "/iot_data/:id");
+}
+
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = "UpstreamError";
+  }
+}
+
+const CURRENT_PATHS = ["/iot_objects/", "/iot_data/"] as const;
+
+export class IotApiClient {
+  private readonly http: AxiosInstance;
+  /** Which current-reading path this upstream serves, once a call succeeded. */
+  private currentPath: (typeof CURRENT_PATHS)[number] | undefined;
+
+  constructor(private readonly options: IotApiClientOptions) {
+    this.http = axios.create({
+      baseURL: options.baseUrl,
+      timeout: options.timeoutMs,
+      // We parse ourselves: axios would silently hand back a string for bad JSON.
+      responseType: "text",
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+      headers: { Accept: "application/json" },
+    });
+    // Status 5xx is answered with validateStatus true, so turn it into an
+    // error for axios-retry to see, and keep 4xx as answers.
+    this.http.interceptors.request.use((config) => {
+      (config as { startedAt?: number }).startedAt = performance.now();
+      return config;
+    });
+    this.http.interceptors.response.use(
+      (res) => {
+        this.observe(res.config, String(res.status));
+        if (res.status >= 500) {
+          throw new axios.AxiosError(`HTTP ${res.status}`, "ERR_BAD_RESPONSE", res.config, res.request, res);
+        }
+        return res;
+      },
+      (err: unknown) => {
+        if (isAxiosError(err) && !err.response && err.config) this.observe(err.config, err.code ?? "error");
+        throw err;
+      },
+    );
+    axiosRetry(this.http, {
+      retries: options.retries,
+      shouldResetTimeout: true,
+      retryDelay: (count, error) => exponentialDelay(count, error, options.retryBaseDelayMs),
+      retryCondition: (error) =>
+        isNetworkError(error) ||
+        error.code === "ECONNABORTED" ||
+        error.code === "ETIMEDOUT" ||
+        (error.response?.status ?? 0) >= 500,
+      onRetry: (count, error, config) =>
+        options.onRetry?.(
+          endpointOf(config.url ?? ""),
+          count,
+          error.response ? `HTTP ${error.response.status}` : (error.code ?? error.message),
+        ),
+    });
+  }
+
+  private observe(config: { url?: string }, status: string) {
+    const started = (config as { startedAt?: number }).startedAt;
+    if (started !== undefined) {
+      this.options.onAttempt?.(endpointOf(config.url ?? ""), status, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** GET path; returns status and parsed JSON, or throws UpstreamError (after retries). */
+  private async getJson(path: string): Promise<{ status: number; body: unknown }> {
+    let res: AxiosResponse<string>;
+    try {
+      res = await this.http.get<string>(path);
+    } catch (err) {
+      if (isAxiosError(err)) {
+        const status = err.response?.status;
+        throw new UpstreamError(
+          status ? `HTTP ${status} from ${path}` : `${err.code ?? err.message} on ${path}`,
+          status,
+        );
+      }
+      throw err;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(res.data);
+    } catch {
+      body = undefined;
+    }
+    if (body === undefined && res.status < 300)
+      throw new UpstreamError(`malformed JSON from ${path}`, res.status);
+    return { status: res.status, body };
+  }
+
+  async listDevices(): Promise<ParsedList<Device>> {
+    const { status, body } = await this.getJson("/iot_objects");
+    if (status !== 200) throw new UpstreamError(`HTTP ${status} from /iot_objects`, status);
+    return parseDeviceList(body);
+  }
+
+  /** The device's history, as samples of its type's main metric. */
+  async history(device: Device): Promise<FetchResult> {
+    const path = `/iot_objects/${encodeURIComponent(device.id)}/history`;
+    const { status, body } = await this.getJson(path);
+    if (status !== 200) throw new UpstreamError(`HTTP ${status} from ${path}`, status);
+    const envelope = historyEnvelopeSchema.safeParse(body);
+    if (!envelope.success)
+      return { samples: [], rejected: [{ reason: `history ${reasonOf(envelope.error)}` }] };
+    if (envelope.data.id !== device.id || envelope.data.type !== device.type) {
+      return {
+        samples: [],
+        rejected: [{ reason: `history answers for ${envelope.data.id}/${envelope.data.type}` }],
+      };
+    }
+    const metric = HISTORY_METRIC[device.type];
+    const result: FetchResult = { samples: [], rejected: [] };
+    for (const raw of envelope.data.history) {
+      const entry = historyEntrySchema.safeParse(raw);
+      if (!entry.success) {
+        result.rejected.push({ reason: `history entry ${reasonOf(entry.error)}` });
+        continue;
+      }
+      this.addSample(result, device, metric, entry.data.timestamp, entry.data.value);
+    }
+    return result;
+  }
+
+  /** The current reading, as samples of the metrics taken from it (battery). */
+  async current(device: Device): Promise<FetchResult> {
+    const body = await this.currentBody(device);
+    const reading = currentReadingSchema.safeParse(body);
+    if (!reading.success)
+      return { samples: [], rejected: [{ reason: `current reading ${reasonOf(reading.error)}` }] };
+    if (reading.data.id !== device.id)
+      return { samples: [], rejected: [{ reason: `reading answers for ${reading.data.id}` }] };
+    const result: FetchResult = { samples: [], rejected: [] };
+    for (const metric of CURRENT_READING_METRICS) {
+      const value = reading.data.metrics[metric as keyof typeof reading.data.metrics];
+      if (value === null) result.rejected.push({ reason: `current reading has no ${metric}` });
+      else this.addSample(result, device, metric, reading.data.timestamp, value);
+    }
+    return result;
+  }
+
+  /**
+   * The upstream serves current readings at /iot_objects/{id}; the course
+   * names /iot_data/{id}. Try both until one answers, then stick to it. A JSON
+   * 404 ({"error": ...}) is the device being gone, not a missing route.
+   */
+  private async currentBody(device: Device): Promise<unknown> {
+    const paths = this.currentPath ? [this.currentPath] : CURRENT_PATHS;
+    let last: UpstreamError | undefined;
+    for (const prefix of paths) {
+      const path = `${prefix}${encodeURIComponent(device.id)}`;
+      const { status, body } = await this.getJson(path);
+      if (status === 200) {
+        this.currentPath = prefix;
+        return body;
+      }
+      last = new UpstreamError(`HTTP ${status} from ${path}`, status);
+      const isJsonError = z.object({ error: z.string() }).safeParse(body).success;
+      if (status !== 404 || isJsonError) break;
+    }
+    throw last ?? new UpstreamError("no current-reading path answered");
+  }
+
+  private addSample(result: FetchResult, device: Device, metric: Metric, timestamp: string, value: number) {
+    const timeUs = parseLocalTimestampUs(timestamp, this.options.timeZone);
+    const [lo, hi] = PLAUSIBLE[metric];
+    if (timeUs === null)
+      result.rejected.push({ reason: `bad timestamp ${JSON.stringify(timestamp).slice(0, 60)}` });
+    else if (value < lo || value > hi)
+      result.rejected.push({ reason: `${metric} ${value} outside [${lo}, ${hi}]` });
+    else
+      result.samples.push({
+        device: device.id,
+        client: device.client,
+        type: device.type,
+        metric,
+        timeUs,
+        value,
+      });
+  }
+}

@@ -1,0 +1,119 @@
+// Rolling statistics per device and metric over a window of the last N
+// samples or the last D of time. The window is updated incrementally (push,
+// evict); the summary is computed with simple-statistics when written, once
+// per cycle per device and metric that got new data.
+import { max, mean, min, quantileSorted, sampleStandardDeviation } from "simple-statistics";
+import type { Sample } from "../source/sample.js";
+
+export type WindowSpec = { kind: "count"; size: number } | { kind: "duration"; us: number };
+
+/** "60" = the last 60 samples; "15m", "1h", "90s", "1d" = that much time. */
+export function parseWindowSpec(text: string): WindowSpec | null {
+  const count = /^\d+$/.exec(text.trim());
+  if (count) {
+    const size = Number(text);
+    return size >= 2 && size <= 100_000 ? { kind: "count", size } : null;
+  }
+  const m = /^(\d+)(s|m|h|d)$/.exec(text.trim());
+  if (!m) return null;
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as "s" | "m" | "h" | "d"];
+  const seconds = Number(m[1]) * unit;
+  return seconds >= 1 && seconds <= 30 * 86_400 ? { kind: "duration", us: seconds * 1e6 } : null;
+}
+
+export interface Summary {
+  mean: number;
+  min: number;
+  max: number;
+  /** Sample standard deviation; 0 with one sample. */
+  stddev: number;
+  count: number;
+  p95: number;
+  /** Time of the newest sample in the window. */
+  timeUs: number;
+}
+
+export class RollingWindow {
+  private times: number[] = [];
+  private vals: number[] = [];
+  private head = 0;
+
+  constructor(private readonly spec: WindowSpec) {}
+
+  push(timeUs: number, value: number): void {
+    this.times.push(timeUs);
+    this.vals.push(value);
+    this.evict(timeUs);
+  }
+
+  private evict(newestUs: number): void {
+    const spec = this.spec;
+    if (spec.kind === "count") {
+      while (this.times.length - this.head > spec.size) this.head++;
+    } else {
+      while (this.head < this.times.length && this.times[this.head]! <= newestUs - spec.us) this.head++;
+    }
+    // Compact now and then so eviction stays O(1) amortised.
+    if (this.head > 1024 && this.head * 2 > this.times.length) {
+      this.times = this.times.slice(this.head);
+      this.vals = this.vals.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  get count(): number {
+    return this.times.length - this.head;
+  }
+
+  values(): number[] {
+    return this.vals.slice(this.head);
+  }
+
+  /** The most recent values, newest last. */
+  last(n: number): number[] {
+    return this.vals.slice(Math.max(this.head, this.vals.length - n));
+  }
+
+  summary(): Summary | null {
+    if (this.count === 0) return null;
+    const values = this.values();
+    return {
+      mean: mean(values),
+      min: min(values),
+      max: max(values),
+      stddev: values.length > 1 ? sampleStandardDeviation(values) : 0,
+      count: values.length,
+      p95: quantileSorted(
+        [...values].sort((a, b) => a - b),
+        0.95,
+      ),
+      timeUs: this.times[this.times.length - 1]!,
+    };
+  }
+}
+
+/** One window per device and metric. */
+export class RollingStats {
+  private readonly windows = new Map<string, RollingWindow>();
+
+  constructor(readonly spec: WindowSpec) {}
+
+  window(device: string, metric: string): RollingWindow {
+    const k = `${device}\u0000${metric}`;
+    let w = this.windows.get(k);
+    if (!w) {
+      w = new RollingWindow(this.spec);
+      this.windows.set(k, w);
+    }
+    return w;
+  }
+
+  add(sample: Sample): void {
+    this.window(sample.device, sample.metric).push(sample.timeUs, sample.value);
+  }
+
+  forget(device: string): void {
+    const prefix = `${device}\u0000`;
+    for (const k of this.windows.keys()) if (k.startsWith(prefix)) this.windows.delete(k);
+  }
+}

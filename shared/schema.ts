@@ -1,0 +1,85 @@
+// The InfluxDB schema: every measurement, tag and field the product writes or
+// reads is named here and nowhere else. The ingester writes with it, the API
+// queries with it, the dashboards are checked against it by tests.
+
+export const MEASUREMENT = {
+  /** One point per device sample; one field per metric. */
+  reading: "reading",
+  /** Rolling statistics per device and metric over the configured window. */
+  stats: "stats",
+  /** One point per detected anomaly event. */
+  anomaly: "anomaly",
+} as const;
+
+export const TAG = {
+  client: "client",
+  device: "device",
+  type: "type",
+  metric: "metric",
+  rule: "rule",
+  severity: "severity",
+} as const;
+
+/** Device types served by the IoT API. */
+export const DEVICE_TYPES = ["temperature_sensor", "humidity_sensor", "activity_tracker"] as const;
+export type DeviceType = (typeof DEVICE_TYPES)[number];
+
+/** Fields of `reading` (metrics). */
+export const METRIC = {
+  temperature: "temperature",
+  humidity: "humidity",
+  activity: "activity",
+  batteryLevel: "battery_level",
+} as const;
+export type Metric = (typeof METRIC)[keyof typeof METRIC];
+export const METRICS: readonly Metric[] = Object.values(METRIC);
+
+/**
+ * Which metric a device's history carries: the upstream's history entries name
+ * no metric, the device type decides. This main metric is written from history
+ * only; the current reading contributes only `battery_level`, so no sample is
+ * counted twice.
+ */
+export const HISTORY_METRIC: Record<DeviceType, Metric> = {
+  temperature_sensor: METRIC.temperature,
+  humidity_sensor: METRIC.humidity,
+  activity_tracker: METRIC.activity,
+};
+
+/** Metrics taken from the current reading (`/iot_objects/{id}` or `/iot_data/{id}`). */
+export const CURRENT_READING_METRICS: readonly Metric[] = [METRIC.batteryLevel];
+
+/** Fields of `stats`. */
+export const STATS_FIELD = {
+  mean: "mean",
+  min: "min",
+  max: "max",
+  stddev: "stddev",
+  count: "count",
+  p95: "p95",
+} as const;
+
+/** Fields of `anomaly`. */
+export const ANOMALY_FIELD = {
+  value: "value",
+  /** The bound crossed, or the expected value (rolling mean) for statistical rules. */
+  threshold: "threshold",
+  /** Rule-specific strength: |z| for outliers, distance past the bound for thresholds, run length for stuck. */
+  score: "score",
+  /** One-line human text (InfluxDB's CSV turns a newline into CRLF, so never multi-line). */
+  message: "message",
+} as const;
+
+export const ANOMALY_RULES = [
+  "threshold_high",
+  "threshold_low",
+  "battery_low",
+  "zscore",
+  "stuck",
+  "silent",
+  "back",
+] as const;
+export type AnomalyRule = (typeof ANOMALY_RULES)[number];
+
+export const SEVERITIES = ["info", "warning", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
