@@ -56,13 +56,32 @@ export function readEnv<G extends EnvGroup>(group: G, env: NodeJS.ProcessEnv = p
   return out as ConfigOf<G>;
 }
 
-/** For process entry points: a bad configuration stops the process with a clear message, not a stack trace. */
-export function readEnvOrExit<G extends EnvGroup>(
-  group: G,
+/** Reads several groups at once, reporting the problems of all of them together. */
+export function readEnvGroups<S extends Record<string, EnvGroup>>(
+  groups: S,
   env: NodeJS.ProcessEnv = process.env,
-): ConfigOf<G> {
+): { [K in keyof S]: ConfigOf<S[K]> } {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, group] of Object.entries(groups)) {
+    try {
+      out[name] = readEnv(group, env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as { [K in keyof S]: ConfigOf<S[K]> };
+}
+
+/** For process entry points: a bad configuration stops the process with a clear message, not a stack trace. */
+export function readEnvGroupsOrExit<S extends Record<string, EnvGroup>>(
+  groups: S,
+  env: NodeJS.ProcessEnv = process.env,
+): { [K in keyof S]: ConfigOf<S[K]> } {
   try {
-    return readEnv(group, env);
+    return readEnvGroups(groups, env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -102,4 +121,9 @@ export function intInRange(min: number, max: number) {
 
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z.enum(values, { error: `expected one of ${values.join(", ")}` });
+}
+
+/** Single-group form of readEnvGroupsOrExit. */
+export function readEnvOrExit<G extends EnvGroup>(group: G, env: NodeJS.ProcessEnv = process.env): ConfigOf<G> {
+  return readEnvGroupsOrExit({ group }, env).group;
 }

@@ -1,5 +1,6 @@
-// Serves a prom-client registry at /metrics over plain node:http, for the
-// processes (ingester, simulator) that have no HTTP framework of their own.
+// Serves a prom-client registry at /metrics, and optionally a health check at
+// /healthz, over plain node:http, for processes (the ingester) that have no
+// HTTP framework of their own.
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
@@ -9,12 +10,23 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+export interface Health {
+  ok: boolean;
+  [detail: string]: unknown;
+}
+
 export async function startMetricsServer(
   registry: Registry,
-  { port = 0, host = "127.0.0.1" }: { port?: number; host?: string } = {},
+  { port = 0, host = "127.0.0.1", health }: { port?: number; host?: string; health?: () => Health } = {},
 ): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
-    if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") {
+    const path = (req.url ?? "").split("?")[0];
+    if (req.method === "GET" && path === "/healthz" && health) {
+      const h = health();
+      res.writeHead(h.ok ? 200 : 503, { "Content-Type": "application/json" }).end(JSON.stringify(h));
+      return;
+    }
+    if (req.method !== "GET" || path !== "/metrics") {
       res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "not found" }));
       return;
     }
