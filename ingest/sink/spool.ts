@@ -255,6 +255,12 @@ export class Spool {
       this.seq = Math.max(this.seq, Number(m[1]));
       this.track({ name: entry.name, lines: Number(m[3]), bytes: (await stat(path)).size });
     }
+    // Continue the sequence past rejected segments too, so a new segment can
+    // never be renamed over one kept there for inspection.
+    for (const name of await readdir(join(this.dir, REJECTED_DIR))) {
+      const m = SEGMENT_RE.exec(name);
+      if (m) this.seq = Math.max(this.seq, Number(m[1]));
+    }
     await fsyncPath(this.dir);
     if (this.totals.segments > 0)
       this.opts.logger.info({ dir: this.dir, ...this.totals }, "spool recovered pending segments");

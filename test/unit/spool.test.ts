@@ -1,8 +1,9 @@
+import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { REJECTED_DIR, Spool } from "../../ingest/sink/spool.js";
 
 const logger = pino({ level: "silent" });
@@ -140,4 +141,49 @@ describe("Spool", () => {
     expect(spool.stats().segments).toBe(0);
     expect(spool.rejectedLines).toBe(3);
   });
+
+  it("does not reuse the name of a segment kept in rejected/", async () => {
+    const spool = await open();
+    await spool.append(batch("a", 1));
+    const [seg] = spool.segments();
+    await spool.reject(seg!, "test");
+    const reopened = await open();
+    await reopened.append(batch("b", 1));
+    expect(reopened.segments()[0]!.name > seg!.name).toBe(true);
+    expect(await readdir(join(dir, REJECTED_DIR))).toEqual([seg!.name]);
+  });
+
+  it("keeps every acknowledged batch intact when the writer is SIGKILLed mid-stream", async () => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(import.meta.dirname, "spool-sigkill-child.ts"), dir],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    onTestFinished(() => void child.kill("SIGKILL"));
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    let acked = -1;
+    await new Promise<void>((resolve, reject) => {
+      child.once("error", reject);
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        for (const n of chunk.split("\n").filter(Boolean)) acked = Math.max(acked, Number(n));
+        if (acked >= 30) resolve();
+      });
+      child.once("exit", () => reject(new Error(`child exited early after batch ${acked}`)));
+    });
+    child.kill("SIGKILL");
+    await exited;
+
+    const spool = await open();
+    const stored = await readAll(spool);
+    // Every batch the child was told about is there, whole; at most the one in flight beyond.
+    expect(stored.length).toBeGreaterThanOrEqual(acked + 1);
+    expect(stored.length).toBeLessThanOrEqual(acked + 2);
+    stored.forEach((lines, b) =>
+      expect(lines).toEqual(Array.from({ length: 100 }, (_, i) => `kill,batch=${b} v=${i}i ${b * 1000 + i}`)),
+    );
+    expect(spool.rejectedLines).toBe(0);
+    expect((await readdir(dir)).some((f) => f.endsWith(".tmp"))).toBe(false);
+  }, 30_000);
 });
