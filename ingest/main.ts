@@ -48,7 +48,12 @@ try {
 }
 const stats = new RollingStats(parseWindowSpec(cfg.ingest.statsWindow)!);
 const influx = createInfluxClient(cfg.influx);
-const recoverOpts = { client: influx, org: cfg.influx.org, bucket: cfg.influx.bucket, lookback: cfg.ingest.watermarkLookback };
+const recoverOpts = {
+  client: influx,
+  org: cfg.influx.org,
+  bucket: cfg.influx.bucket,
+  lookback: cfg.ingest.watermarkLookback,
+};
 try {
   const series = await recoverWatermarks(recoverOpts, watermarks);
   const samples = await recoverWindows(recoverOpts, stats);
@@ -86,14 +91,25 @@ const server = await startMetricsServer(metrics.registry, {
   health: () => {
     const age = scheduler.lastCycleAt === undefined ? undefined : (Date.now() - scheduler.lastCycleAt) / 1000;
     const recent = age !== undefined && age <= cfg.ingest.healthMaxAgeS;
-    return { ok: scheduler.running && recent, scheduler: scheduler.running, lastCycleAgeSeconds: age, spool: sink.stats() };
+    return {
+      ok: scheduler.running && recent,
+      scheduler: scheduler.running,
+      lastCycleAgeSeconds: age,
+      spool: sink.stats(),
+    };
   },
 });
 
 sink.start();
 scheduler.start();
 log.info(
-  { iotApi: cfg.ingest.iotApiUrl, influx: cfg.influx.url, bucket: cfg.influx.bucket, cron: cfg.ingest.cron, metricsPort: server.port },
+  {
+    iotApi: cfg.ingest.iotApiUrl,
+    influx: cfg.influx.url,
+    bucket: cfg.influx.bucket,
+    cron: cfg.ingest.cron,
+    metricsPort: server.port,
+  },
   "ingester started",
 );
 // The first cycle runs now rather than at the first tick.

@@ -9,7 +9,9 @@ const bounds = z.strictObject({ high: z.number().finite().optional(), low: z.num
 const rulesFileSchema = z.strictObject({
   thresholds: z.partialRecord(z.enum(METRICS as [string, ...string[]]), bounds.nullable()).optional(),
   batteryLow: z.number().min(0).max(100).optional(),
-  zscore: z.strictObject({ bound: z.number().positive().optional(), minSamples: z.number().int().min(2).optional() }).optional(),
+  zscore: z
+    .strictObject({ bound: z.number().positive().optional(), minSamples: z.number().int().min(2).optional() })
+    .optional(),
   stuck: z.strictObject({ count: z.number().int().min(2).optional() }).optional(),
   silent: z.strictObject({ cycles: z.number().int().min(1).optional() }).optional(),
 });
@@ -19,7 +21,11 @@ export function mergeRules(base: RulesConfig, file: z.infer<typeof rulesFileSche
   for (const [metric, b] of Object.entries(file.thresholds ?? {})) {
     // null removes a default threshold
     if (b === null) delete thresholds[metric as keyof typeof thresholds];
-    else thresholds[metric as keyof typeof thresholds] = { ...thresholds[metric as keyof typeof thresholds], ...b };
+    else
+      thresholds[metric as keyof typeof thresholds] = {
+        ...thresholds[metric as keyof typeof thresholds],
+        ...b,
+      };
   }
   return {
     thresholds,
@@ -35,7 +41,7 @@ export function parseRules(text: string): RulesConfig {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`not JSON: ${(err as Error).message}`);
+    throw new Error(`not JSON: ${(err as Error).message}`, { cause: err });
   }
   const parsed = rulesFileSchema.safeParse(json);
   if (!parsed.success) {
@@ -51,6 +57,6 @@ export function loadRules(path: string): RulesConfig {
   try {
     return parseRules(readFileSync(path, "utf8"));
   } catch (err) {
-    throw new Error(`INGEST_RULES_FILE=${path}: ${(err as Error).message}`);
+    throw new Error(`INGEST_RULES_FILE=${path}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -124,6 +124,9 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
 }
 
 /** Single-group form of readEnvGroupsOrExit. */
-export function readEnvOrExit<G extends EnvGroup>(group: G, env: NodeJS.ProcessEnv = process.env): ConfigOf<G> {
+export function readEnvOrExit<G extends EnvGroup>(
+  group: G,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigOf<G> {
   return readEnvGroupsOrExit({ group }, env).group;
 }

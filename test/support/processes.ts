@@ -14,7 +14,10 @@ export interface ServiceProcess {
   /** Resolves with the exit code (or signal name) once the process ended. */
   readonly exited: Promise<number | string>;
   /** Polls the logs until one matches, or throws with the recent output after `timeoutMs`. */
-  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLog(
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   /** SIGTERM (or the given signal), then waits for the exit. */
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
@@ -28,7 +31,7 @@ export function startService(entry: string, env: Record<string, string>): Servic
   const logs: Record<string, unknown>[] = [];
   let err = "";
   let partial = "";
-  child.stdout!.on("data", (chunk: Buffer) => {
+  child.stdout.on("data", (chunk: Buffer) => {
     partial += chunk.toString();
     const lines = partial.split("\n");
     partial = lines.pop() ?? "";
@@ -40,7 +43,7 @@ export function startService(entry: string, env: Record<string, string>): Servic
       }
     }
   });
-  child.stderr!.on("data", (chunk: Buffer) => {
+  child.stderr.on("data", (chunk: Buffer) => {
     err = (err + chunk.toString()).slice(-20_000);
   });
   const exited = new Promise<number | string>((resolve) =>
@@ -55,8 +58,13 @@ export function startService(entry: string, env: Record<string, string>): Servic
       if (child.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const tail = logs.slice(-15).map((l) => JSON.stringify(l)).join("\n");
-    throw new Error(`${entry}: expected log line not seen (exit ${child.exitCode}).\nlast logs:\n${tail}\nstderr:\n${err.slice(-3000)}`);
+    const tail = logs
+      .slice(-15)
+      .map((l) => JSON.stringify(l))
+      .join("\n");
+    throw new Error(
+      `${entry}: expected log line not seen (exit ${child.exitCode}).\nlast logs:\n${tail}\nstderr:\n${err.slice(-3000)}`,
+    );
   };
 
   return {
