@@ -24,11 +24,11 @@ export const TAG = {
 export const DEVICE_TYPES = ["temperature_sensor", "humidity_sensor", "activity_tracker"] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
 
-/** Fields of `reading` (metrics). */
+/** Fields of `reading` (metrics), named as the upstream's current reading names them. */
 export const METRIC = {
   temperature: "temperature",
   humidity: "humidity",
-  activity: "activity",
+  activityLevel: "activity_level",
   batteryLevel: "battery_level",
 } as const;
 export type Metric = (typeof METRIC)[keyof typeof METRIC];
@@ -43,7 +43,7 @@ export const METRICS: readonly Metric[] = Object.values(METRIC);
 export const HISTORY_METRIC: Record<DeviceType, Metric> = {
   temperature_sensor: METRIC.temperature,
   humidity_sensor: METRIC.humidity,
-  activity_tracker: METRIC.activity,
+  activity_tracker: METRIC.activityLevel,
 };
 
 /** Metrics taken from the current reading (`/iot_objects/{id}` or `/iot_data/{id}`). */

@@ -43,7 +43,7 @@ export interface FetchResult {
 const PLAUSIBLE: Record<Metric, [number, number]> = {
   [METRIC.temperature]: [-90, 150],
   [METRIC.humidity]: [0, 100],
-  [METRIC.activity]: [0, 1_000_000],
+  [METRIC.activityLevel]: [0, 1_000_000],
   [METRIC.batteryLevel]: [0, 100],
 };
 

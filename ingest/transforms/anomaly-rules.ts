@@ -33,7 +33,8 @@ export interface RulesConfig {
   thresholds: Partial<Record<Metric, Bounds>>;
   batteryLow: number;
   zscore: { bound: number; minSamples: number };
-  stuck: { count: number };
+  /** Metrics that legitimately hold still (battery) are left out via `metrics`. */
+  stuck: { count: number; metrics: Metric[] };
   silent: { cycles: number };
 }
 
@@ -43,11 +44,11 @@ export const DEFAULT_RULES: RulesConfig = {
   thresholds: {
     temperature: { high: 32, low: 15 },
     humidity: { high: 85, low: 30 },
-    activity: { high: 100 },
+    activity_level: { high: 90, low: 30 },
   },
   batteryLow: 15,
   zscore: { bound: 4, minSamples: 20 },
-  stuck: { count: 5 },
+  stuck: { count: 5, metrics: ["temperature", "humidity", "activity_level"] },
   silent: { cycles: 3 },
 };
 
@@ -150,7 +151,7 @@ export class AnomalyDetector {
     const length = run && run.value === value ? run.length + 1 : 1;
     this.runs.set(k, { value, length });
     // Fires once per run, when it reaches the count.
-    if (length === this.rules.stuck.count) {
+    if (length === this.rules.stuck.count && this.rules.stuck.metrics.includes(metric)) {
       events.push(
         event(sample, "stuck", "warning", value, length, `${metric} stuck at ${value} for ${length} samples`),
       );

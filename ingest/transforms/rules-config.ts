@@ -2,17 +2,22 @@
 // the documented defaults; an invalid file stops the ingester at start.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { METRICS } from "../../shared/schema.js";
+import { METRICS, type Metric } from "../../shared/schema.js";
 import { DEFAULT_RULES, type RulesConfig } from "./anomaly-rules.js";
 
 const bounds = z.strictObject({ high: z.number().finite().optional(), low: z.number().finite().optional() });
 const rulesFileSchema = z.strictObject({
-  thresholds: z.partialRecord(z.enum(METRICS as [string, ...string[]]), bounds.nullable()).optional(),
+  thresholds: z.partialRecord(z.enum(METRICS as [Metric, ...Metric[]]), bounds.nullable()).optional(),
   batteryLow: z.number().min(0).max(100).optional(),
   zscore: z
     .strictObject({ bound: z.number().positive().optional(), minSamples: z.number().int().min(2).optional() })
     .optional(),
-  stuck: z.strictObject({ count: z.number().int().min(2).optional() }).optional(),
+  stuck: z
+    .strictObject({
+      count: z.number().int().min(2).optional(),
+      metrics: z.array(z.enum(METRICS as [Metric, ...Metric[]])).optional(),
+    })
+    .optional(),
   silent: z.strictObject({ cycles: z.number().int().min(1).optional() }).optional(),
 });
 
