@@ -217,7 +217,8 @@ export class FaultInjector {
 
 /** Invalid JSON the way a Python service produces it: a bare NaN, else a trailing comma. */
 function malform(text: string): string {
-  const withNaN = text.replace(/(:\s*)-?\d+(\.\d+)?/, "$1NaN");
+  // A number right after a key's colon, never digits inside a string such as a timestamp.
+  const withNaN = text.replace(/(":)-?\d+(\.\d+)?(?=[,}\]])/, "$1NaN");
   if (withNaN !== text) return withNaN;
   return `${text.slice(0, -1)},${text.slice(-1)}`;
 }

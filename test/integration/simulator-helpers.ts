@@ -1,4 +1,6 @@
 // Shared by the simulator's integration tests: a controllable clock and JSON fetching.
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from "../../simulator/server.js";
 
@@ -73,4 +75,47 @@ export interface History {
 
 export function isTwoDecimalFloat(v: unknown): boolean {
   return typeof v === "number" && Number.isFinite(v) && Math.abs(Math.round(v * 100) / 100 - v) < 1e-9;
+}
+
+const repo = join(import.meta.dirname, "..", "..");
+
+export interface Spawned {
+  child: ChildProcess;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output: () => string;
+}
+
+export function spawnSimulator(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = [],
+): Spawned {
+  // `node --import tsx` rather than `npx tsx`: one process, so SIGTERM reaches the
+  // simulator itself (npm exec dies of the signal, exit 143, and orphans its child).
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "simulator/main.ts", ...args], {
+    cwd: repo,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
+  child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return { child, exit, output: () => output };
+}
+
+export async function waitForStartLine(p: Spawned, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const line = p
+      .output()
+      .split("\n")
+      .find((l) => l.includes('"simulator listening"'));
+    if (line) return JSON.parse(line) as Record<string, unknown>;
+    if (p.child.exitCode !== null) throw new Error(`simulator exited early:\n${p.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`simulator did not start in time:\n${p.output()}`);
 }
