@@ -41,9 +41,12 @@ export function parseTimestamp(text: string): number | null {
   const m = ISO.exec(text.trim());
   if (!m) return null;
   const [, y, mo, d, h, mi, s, frac = "", zone] = m;
-  const base = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  const check = new Date(base);
-  // Date.UTC rolls over (Feb 30 -> Mar 2); a real timestamp must round-trip.
+  // Date.UTC maps years 0..99 to 1900..1999; setUTCFullYear does not.
+  const check = new Date(0);
+  check.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  check.setUTCHours(Number(h), Number(mi), Number(s), 0);
+  const base = check.getTime();
+  // Dates roll over (Feb 30 -> Mar 2); a real timestamp must round-trip.
   if (
     Number.isNaN(base) ||
     check.getUTCDate() !== Number(d) ||

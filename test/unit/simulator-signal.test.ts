@@ -24,6 +24,10 @@ describe("timestamps", () => {
       expect(parseTimestamp(bad), bad).toBeNull();
   });
 
+  it("keeps years below 100 (Date.UTC would map them to 19xx)", () => {
+    expect(new Date(parseTimestamp("0001-01-01T00:00:00")!).getUTCFullYear()).toBe(1);
+  });
+
   it("round-trips", () => {
     const t = Date.UTC(2030, 5, 15, 23, 59, 59, 999) + 0.25;
     expect(parseTimestamp(formatTimestamp(t))).toBeCloseTo(t, 3);
