@@ -7,7 +7,8 @@ import { faultPatchSchema, type FaultPatch } from "./faults.js";
 export const SIGNAL_MODES = ["faithful", "realistic"] as const;
 export type SignalMode = (typeof SIGNAL_MODES)[number];
 
-export const MAX_DEVICES = 10_000_000;
+// GET /iot_objects materialises the whole list (about 70 bytes a device) for one answer.
+export const MAX_DEVICES = 1_000_000;
 
 export interface SimulatorOptions {
   /** 0 = any free port (the default in-process). */

@@ -50,11 +50,11 @@ export const simulatorEnv = {
     default: "127.0.0.1",
     doc: "Simulator listen address (`--host`; 0.0.0.0 in a container)",
   }),
-  devices: envVar("SIM_DEVICES", intInRange(0, 10_000_000), {
+  devices: envVar("SIM_DEVICES", intInRange(0, 1_000_000), {
     default: "0",
     doc: "Generated fleet size (`--devices`); 0 = the upstream's six objects",
   }),
-  clients: envVar("SIM_CLIENTS", intInRange(0, 10_000_000), {
+  clients: envVar("SIM_CLIENTS", intInRange(0, 1_000_000), {
     default: "0",
     doc: "Clients of the generated fleet (`--clients`, at most the devices); 0 = half the devices, rounded up",
   }),
