@@ -198,7 +198,7 @@ export class IotApiClient {
       return { samples: [], rejected: [{ reason: `reading answers for ${reading.data.id}` }] };
     const result: FetchResult = { samples: [], rejected: [] };
     for (const metric of CURRENT_READING_METRICS) {
-      const value = reading.data.metrics[metric as keyof typeof reading.data.metrics];
+      const value = reading.data.metrics[metric];
       if (value === null) result.rejected.push({ reason: `current reading has no ${metric}` });
       else this.addSample(result, device, metric, reading.data.timestamp, value);
     }
