@@ -74,6 +74,21 @@ function clamp(x: number, min: number, max: number): number {
 }
 
 /**
+ * Rounds `x` (already in [40, 80]) to an integer whose parity follows the
+ * minute's, so an integer sensor never reads the same value two minutes in a
+ * row by chance: only an injected "stuck" episode repeats a value, which keeps
+ * the ground truth for stuck detection unambiguous. Off by at most 1.
+ */
+function alternatingInt(x: number, minute: number): number {
+  const parity = ((minute % 2) + 2) % 2;
+  let r = Math.round(x);
+  if (((r % 2) + 2) % 2 !== parity) r += x >= r ? 1 : -1;
+  if (r > 80) r -= 2;
+  if (r < 40) r += 2;
+  return r;
+}
+
+/**
  * The normal (anomaly-free) value of `metric` for a device at a minute. Ranges
  * stay inside the faithful ones: temperature [20, 30] 2 decimals, humidity
  * [40, 80], activity [40, 80] (so a tracker's history value, which the
@@ -97,7 +112,7 @@ export function normalValue(seed: number, device: number, metric: Metric, minute
         ),
       );
     case "humidity":
-      return Math.round(
+      return alternatingInt(
         clamp(
           60 +
             base * 6 -
@@ -107,9 +122,10 @@ export function normalValue(seed: number, device: number, metric: Metric, minute
           40,
           80,
         ),
+        minute,
       );
     case "activity_level":
-      return Math.round(
+      return alternatingInt(
         clamp(
           60 +
             base * 4 +
@@ -119,6 +135,7 @@ export function normalValue(seed: number, device: number, metric: Metric, minute
           40,
           80,
         ),
+        minute,
       );
     case "battery_level": {
       const period = Math.round((2 + 2 * hashUnit(seed, device, id, SALT.period)) * DAY_MINUTES);

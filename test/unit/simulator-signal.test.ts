@@ -112,3 +112,20 @@ describe("realistic values", () => {
     expect(afternoon - night).toBeGreaterThan(2);
   });
 });
+
+describe("realistic integer signals", () => {
+  it("never repeat a value two minutes in a row (only injected stuck episodes do)", () => {
+    for (const metric of ["humidity", "activity_level"] as const) {
+      for (let device = 1; device <= 20; device++) {
+        let previous = normalValue(42, device, metric, 0);
+        for (let minute = 1; minute < 2000; minute++) {
+          const value = normalValue(42, device, metric, minute);
+          expect(value).not.toBe(previous);
+          expect(value).toBeGreaterThanOrEqual(40);
+          expect(value).toBeLessThanOrEqual(80);
+          previous = value;
+        }
+      }
+    }
+  });
+});
