@@ -5,6 +5,9 @@
 #                                         # prints `export INFLUX_*=...` lines on stdout
 #   scripts/influxdb.sh status            # prints the exports of the running one
 #   scripts/influxdb.sh stop              # stops it and removes its data
+#   scripts/influxdb.sh stop --keep-data  # stops it, keeps its data folder (printed on stderr)
+#   INFLUXD_DATA_DIR=<folder> scripts/influxdb.sh start
+#                                         # restarts a kept instance: same data, port and token
 #
 # Everything but the export lines goes to stderr. INFLUXDB_STATE_FILE says
 # where the running instance is recorded (default .local/influxdb/state.env),
@@ -59,17 +62,26 @@ start() {
     rm -rf "${INFLUXD_DIR:-/nonexistent}" "$state"
   fi
 
-  local bin port dir
+  local bin port dir reuse=""
   bin="$("$here/build-influxd.sh")"
-  port="$(free_port)"
-  dir="$(mktemp -d "${TMPDIR:-/tmp}/influxd-data.XXXXXX")"
+  if [[ -n "${INFLUXD_DATA_DIR:-}" && -f "$INFLUXD_DATA_DIR/instance.env" ]]; then
+    # A kept instance: same folder, port and credentials; already onboarded.
+    dir="$INFLUXD_DATA_DIR"
+    # shellcheck disable=SC1091
+    source "$dir/instance.env"
+    port="${INFLUX_URL##*:}"
+    reuse=1
+  else
+    port="$(free_port)"
+    dir="$(mktemp -d "${TMPDIR:-/tmp}/influxd-data.XXXXXX")"
+    INFLUX_URL="http://127.0.0.1:$port"
+    INFLUX_ORG="$org"
+    INFLUX_BUCKET="$bucket"
+    # Development-only credentials, fresh for every new instance.
+    INFLUX_TOKEN="dev-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
+  fi
   INFLUXD_DIR="$dir"
   INFLUXD_LOG="$dir/influxd.log"
-  INFLUX_URL="http://127.0.0.1:$port"
-  INFLUX_ORG="$org"
-  INFLUX_BUCKET="$bucket"
-  # Development-only credentials, fresh on every start.
-  INFLUX_TOKEN="dev-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
   local password
   password="dev-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"
 
@@ -83,7 +95,7 @@ start() {
     --sqlite-path "$dir/influxd.sqlite" \
     --reporting-disabled \
     --log-level "${INFLUXD_LOG_LEVEL:-warn}" \
-    >"$INFLUXD_LOG" 2>&1 </dev/null &
+    >>"$INFLUXD_LOG" 2>&1 </dev/null &
   INFLUXD_PID=$!
 
   mkdir -p "$(dirname "$state")"
@@ -94,6 +106,13 @@ start() {
   } >"$state"
 
   if ! wait_healthy "$INFLUX_URL"; then stop; return 1; fi
+  printf 'INFLUX_URL=%q\nINFLUX_TOKEN=%q\nINFLUX_ORG=%q\nINFLUX_BUCKET=%q\n' \
+    "$INFLUX_URL" "$INFLUX_TOKEN" "$INFLUX_ORG" "$INFLUX_BUCKET" >"$dir/instance.env"
+  if [[ -n "$reuse" ]]; then
+    log "ready again with the kept data of $dir"
+    print_exports
+    return 0
+  fi
 
   local body
   body=$(printf '{"username":"admin","password":"%s","org":"%s","bucket":"%s","token":"%s"}' \
@@ -117,7 +136,11 @@ stop() {
     if alive; then kill -KILL "$INFLUXD_PID" 2>/dev/null || true; fi
     log "stopped pid $INFLUXD_PID"
   fi
-  [[ -n "${INFLUXD_DIR:-}" && -d "$INFLUXD_DIR" ]] && rm -rf "$INFLUXD_DIR"
+  if [[ "${1:-}" == "--keep-data" ]]; then
+    log "kept $INFLUXD_DIR (restart with INFLUXD_DATA_DIR=$INFLUXD_DIR $0 start)"
+  elif [[ -n "${INFLUXD_DIR:-}" && -d "$INFLUXD_DIR" ]]; then
+    rm -rf "$INFLUXD_DIR"
+  fi
   rm -f "$state"
 }
 
@@ -131,7 +154,7 @@ status() {
 
 case "${1:-}" in
   start) start ;;
-  stop) stop ;;
+  stop) stop "${2:-}" ;;
   status) status ;;
   *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac
