@@ -4,7 +4,7 @@
 // the same port with the same data and token.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
@@ -52,8 +52,8 @@ export async function startDedicatedInflux(): Promise<DedicatedInflux> {
       running = true;
     },
     async destroy() {
-      if (!running) await run("bash", [script, "start"], { env: { ...env, INFLUXD_DATA_DIR: dataDir } });
-      await run("bash", [script, "stop"], { env });
+      if (running) await run("bash", [script, "stop"], { env });
+      else await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
