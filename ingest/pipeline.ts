@@ -4,10 +4,11 @@
 // only once that batch is spooled, so a crash never skips a sample.
 import pLimit from "p-limit";
 import type { Logger } from "../shared/log.js";
+import { HISTORY_METRIC } from "../shared/schema.js";
 import type { IngestMetrics } from "./metrics.js";
 import { anomalyLine, readingLine, statsLine } from "./points.js";
 import type { FetchResult, IotApiClient } from "./source/iot-api-client.js";
-import type { Device } from "./source/responses.js";
+import type { Device, Rejected } from "./source/responses.js";
 import type { Sample } from "./source/sample.js";
 import type { Checkpoint } from "./state/checkpoint.js";
 import type { SilenceTracker } from "./transforms/anomaly-rules.js";
@@ -47,8 +48,13 @@ export interface CycleReport {
   lines: number;
 }
 
+/** Cycles a vanished device keeps its rolling state, in case it returns. */
+const FORGET_AFTER_CYCLES = 10;
+
 export class Pipeline {
   private fleet = new Map<string, Device>();
+  /** Vanished devices -> cycles since they left. */
+  private readonly absent = new Map<string, number>();
   private readonly limit;
 
   constructor(private readonly deps: PipelineDeps) {
@@ -71,23 +77,23 @@ export class Pipeline {
       anomalies: 0,
       lines: 0,
     };
-    this.updateFleet(listed.items, report);
+    const devices = this.updateFleet(listed.items, listed.rejected, report);
     metrics.devices.set(this.fleet.size);
 
-    const fetched = await Promise.all(listed.items.map((device) => this.pull(device)));
+    const fetched = await Promise.all(devices.map((device) => this.pull(device)));
 
     const lines: string[] = [];
     const accepted: Sample[] = [];
     const anomalies: AnomalyEvent[] = [];
     const nowUs = (this.deps.now?.() ?? Date.now()) * 1000;
-    for (const [i, device] of listed.items.entries()) {
+    for (const [i, device] of devices.entries()) {
       const result = fetched[i]!;
       report.failedDevices += result.failed;
       report.invalid += result.rejected.length;
       for (const r of result.rejected)
         log.warn({ device: device.id, reason: r.reason }, "dropped invalid entry");
 
-      const { fresh, duplicates } = watermarks.select(result.samples);
+      const { fresh, duplicates } = watermarks.select(this.holdBack(result));
       report.duplicates += duplicates;
       const touched = new Set<string>();
       for (const sample of fresh) {
@@ -127,20 +133,57 @@ export class Pipeline {
     return report;
   }
 
-  private updateFleet(devices: Device[], report: CycleReport) {
-    const next = new Map(devices.map((d) => [d.id, d]));
+  /**
+   * The samples that may pass this cycle, given a bad history entry's time:
+   * newer samples wait while the bad entry will be served again (older ones
+   * follow it in the window); once it is the oldest, it is about to leave the
+   * upstream's history for good, and waiting would only lose more.
+   */
+  private holdBack(result: FetchResult): Sample[] {
+    const limit = result.holdBelowUs;
+    if (limit === undefined) return result.samples;
+    const isHistory = (s: Sample) => s.metric === HISTORY_METRIC[s.type];
+    const servedAgain = result.samples.some((s) => isHistory(s) && s.timeUs < limit);
+    if (!servedAgain) return result.samples;
+    return result.samples.filter((s) => !isHistory(s) || s.timeUs < limit);
+  }
+
+  /**
+   * Applies this cycle's device list and returns the devices to pull. A known
+   * device whose list entry came back damaged (but still names it) stays, as
+   * it was; a device missing from the list is not pulled, and its rolling
+   * state is dropped only after FORGET_AFTER_CYCLES absences, so a glitch in
+   * one answer does not reset its statistics.
+   */
+  private updateFleet(listed: Device[], rejected: Rejected[], report: CycleReport): Device[] {
+    const next = new Map(listed.map((d) => [d.id, d]));
+    for (const r of rejected) {
+      const known = r.id === undefined ? undefined : this.fleet.get(r.id);
+      if (known && !next.has(known.id)) next.set(known.id, known);
+    }
+    for (const id of next.keys()) {
+      if (!this.fleet.has(id) && !this.absent.has(id)) report.added++;
+      this.absent.delete(id);
+    }
     for (const id of this.fleet.keys()) {
       if (!next.has(id)) {
         report.removed++;
-        // Its watermarks stay: if it comes back, its history is not re-ingested.
-        this.deps.stats.forget(id);
-        this.deps.detector.forget(id);
-        this.deps.silence.forget(id);
+        this.absent.set(id, 0);
         this.deps.log.info({ device: id }, "device left the fleet");
       }
     }
-    for (const id of next.keys()) if (!this.fleet.has(id)) report.added++;
+    for (const [id, cycles] of this.absent) {
+      if (cycles + 1 < FORGET_AFTER_CYCLES) this.absent.set(id, cycles + 1);
+      else {
+        // Its watermarks stay: if it comes back, its history is not re-ingested.
+        this.absent.delete(id);
+        this.deps.stats.forget(id);
+        this.deps.detector.forget(id);
+        this.deps.silence.forget(id);
+      }
+    }
     this.fleet = next;
+    return [...next.values()];
   }
 
   /** History and current reading of one device; a failure is counted, never thrown. */
@@ -157,6 +200,7 @@ export class Pipeline {
             const r = await call();
             out.samples.push(...r.samples);
             out.rejected.push(...r.rejected);
+            if (r.holdBelowUs !== undefined) out.holdBelowUs = r.holdBelowUs;
           } catch (err) {
             out.failed++;
             this.deps.metrics.deviceFailures.inc({ endpoint });

@@ -38,6 +38,8 @@ export const historyEnvelopeSchema = z.object({
 
 export interface Rejected {
   reason: string;
+  /** The id a rejected device entry still carried, if any. */
+  id?: string;
 }
 
 /** A short reason from a zod error: the first issue's path and message. */
@@ -60,8 +62,13 @@ export function parseDeviceList(body: unknown): ParsedList<Device> {
   const seen = new Set<string>();
   for (const raw of body) {
     const parsed = deviceSchema.safeParse(raw);
-    if (!parsed.success) rejected.push({ reason: `device entry ${reasonOf(parsed.error)}` });
-    else if (seen.has(parsed.data.id)) rejected.push({ reason: `duplicate device id ${parsed.data.id}` });
+    if (!parsed.success) {
+      const id = (raw as { id?: unknown } | null)?.id;
+      rejected.push({
+        reason: `device entry ${reasonOf(parsed.error)}`,
+        ...(typeof id === "string" ? { id } : {}),
+      });
+    } else if (seen.has(parsed.data.id)) rejected.push({ reason: `duplicate device id ${parsed.data.id}` });
     else {
       seen.add(parsed.data.id);
       items.push(parsed.data);
