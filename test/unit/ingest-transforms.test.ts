@@ -157,7 +157,7 @@ describe("SilenceTracker", () => {
 describe("holeInGrid", () => {
   const m = (k: number) => k * MIN_US;
   it("finds where an entry is missing from a one-minute grid", () => {
-    expect(holeInGrid([m(1), m(2), m(4), m(5), m(3 - 0)].filter((t) => t !== m(3)))).toBe(m(2) + 1);
+    expect(holeInGrid([m(1), m(2), m(4), m(5)])).toBe(m(2) + 1);
     expect(holeInGrid([m(5), m(1), m(2), m(2), m(4)])).toBe(m(2) + 1);
   });
   it("sees no hole when the missing entry was at either end", () => {
