@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_RULES } from "../../ingest/transforms/anomaly-rules.js";
+import { parseRules } from "../../ingest/transforms/rules-config.js";
+
+describe("rules file", () => {
+  it("merges over the defaults, and null removes a threshold", () => {
+    const rules = parseRules(
+      JSON.stringify({
+        thresholds: { temperature: { high: 28 }, humidity: null },
+        zscore: { bound: 3 },
+        stuck: { count: 6 },
+      }),
+    );
+    expect(rules.thresholds.temperature).toEqual({ high: 28, low: 15 });
+    expect(rules.thresholds.humidity).toBeUndefined();
+    expect(rules.thresholds.activity_level).toEqual(DEFAULT_RULES.thresholds.activity_level);
+    expect(rules.zscore).toEqual({ bound: 3, minSamples: 20 });
+    expect(rules.stuck).toEqual({ count: 6, metrics: DEFAULT_RULES.stuck.metrics });
+    expect(rules.batteryLow).toBe(DEFAULT_RULES.batteryLow);
+  });
+
+  it.each([
+    ["{", /not JSON/],
+    ['{"thresholds": {"pressure": {"high": 1}}}', /thresholds: Unrecognized key: "pressure"/],
+    ['{"zscore": {"bound": -1}}', /zscore\.bound/],
+    ['{"stuck": {"count": 1}}', /stuck\.count/],
+    ['{"unknown": 1}', /\(root\)|unknown/],
+  ])("refuses %s", (text, message) => {
+    expect(() => parseRules(text)).toThrow(message);
+  });
+});
