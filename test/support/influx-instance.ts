@@ -32,7 +32,12 @@ function exportsOf(stdout: string): Record<string, string> {
 }
 
 export async function startDedicatedInflux(): Promise<DedicatedInflux> {
-  const stateFile = join(repo, ".local", "influxdb", `dedicated-${process.pid}-${randomBytes(3).toString("hex")}.env`);
+  const stateFile = join(
+    repo,
+    ".local",
+    "influxdb",
+    `dedicated-${process.pid}-${randomBytes(3).toString("hex")}.env`,
+  );
   const env = { ...process.env, INFLUXDB_STATE_FILE: stateFile };
   const first = exportsOf((await run("bash", [script, "start"], { env })).stdout);
   const dataDir = /^INFLUXD_DIR=(.*)$/m.exec(await readFile(stateFile, "utf8"))?.[1];
