@@ -54,7 +54,12 @@ export function parseKeysFile(text: string, source: string): KeyEntry[] {
   const parsed = keysFileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(`${source}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    // zod reports a bad record key generically; say what a key must look like.
+    const message =
+      issue.code === "invalid_key"
+        ? "expected a client id such as client_1 (letters, digits, '_', '-', '.'; at most 64)"
+        : issue.message;
+    throw new Error(`${source}: ${issue.path.join(".") || "(root)"}: ${message}`);
   }
   return entriesOf(parsed.data);
 }
