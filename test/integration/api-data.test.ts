@@ -5,7 +5,7 @@
 import { max, mean, min, sampleStandardDeviation } from "simple-statistics";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { RunningApi } from "../../api/server.js";
-import { describeWithInflux, useTestBucket } from "../support/influx.js";
+import { describeWithInflux, influxServer, useTestBucket } from "../support/influx.js";
 import { useIngestedData } from "../support/ingested-data.js";
 import {
   CLIENTS,
@@ -26,7 +26,7 @@ let raw: RawPoint[];
 let window: string;
 
 beforeAll(async () => {
-  if (!data) return;
+  if (!influxServer) return;
   api = await startTestApi(bucket.current, { API_KEYS: keys.env, API_RATE_LIMIT_PER_MIN: "100000" });
   raw = await readRawReadings(bucket.current);
   const d = data.current;
