@@ -1,0 +1,63 @@
+// Devices as the API knows them: a device belongs to a client when `reading`
+// points exist with tag client=<client> and device=<id> within the lookback.
+import { flux } from "@influxdata/influxdb-client";
+import { MEASUREMENT, TAG } from "../../shared/schema.js";
+import { type FluxContext, type Scope, clientFilter, deviceFilter, num, rangeCall } from "./scope.js";
+
+export interface LastValue {
+  value: number;
+  time: string;
+}
+
+export interface DeviceInfo {
+  id: string;
+  client: string;
+  type: string;
+  lastSeen: string;
+  /** Last value of each metric the device reported. */
+  last: Record<string, LastValue>;
+}
+
+interface Row {
+  client: string;
+  device: string;
+  type: string;
+  _field: string;
+  _value: unknown;
+  _time: string;
+}
+
+/** Every device of the scope (or the one `device`), with its last reading, newest point per metric. */
+export async function queryDevices(
+  ctx: FluxContext,
+  scope: Scope,
+  lookback: { startMs: number; stopMs: number },
+  device?: string,
+): Promise<DeviceInfo[]> {
+  const rows = await ctx.runner.rows<Row>(flux`
+    from(bucket: ${ctx.bucket})
+      |> ${rangeCall(lookback)}
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${clientFilter(scope)}${deviceFilter(device)})
+      |> last()
+      |> keep(columns: [${TAG.client}, ${TAG.device}, ${TAG.type}, "_field", "_value", "_time"])`);
+  const byId = new Map<string, DeviceInfo>();
+  for (const r of rows) {
+    const value = num(r._value);
+    let info = byId.get(r.device);
+    if (!info) {
+      info = { id: r.device, client: r.client, type: r.type, lastSeen: r._time, last: {} };
+      byId.set(r.device, info);
+    }
+    // RFC 3339 UTC strings from InfluxDB compare in time order as text only at equal
+    // precision, so compare as instants.
+    if (Date.parse(r._time) >= Date.parse(info.lastSeen)) {
+      info.lastSeen = r._time;
+      info.type = r.type;
+      info.client = r.client;
+    }
+    const prev = info.last[r._field];
+    if (value !== null && (!prev || Date.parse(r._time) >= Date.parse(prev.time)))
+      info.last[r._field] = { value, time: r._time };
+  }
+  return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }));
+}

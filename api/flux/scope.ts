@@ -1,0 +1,41 @@
+// Pieces every API query shares: the caller's scope (one client, or all for
+// an admin) and the time range, rendered only through the client library's
+// escaping (flux template, fluxDateTime, toFluxValue) from validated values.
+import { type ParameterizedQuery, flux, fluxDateTime, fluxExpression } from "@influxdata/influxdb-client";
+import { TAG } from "../../shared/schema.js";
+import type { TimeRange } from "../time-range.js";
+import type { QueryRunner } from "./run.js";
+
+/** `client` null = admin: every client's data. */
+export interface Scope {
+  readonly client: string | null;
+}
+
+export interface FluxContext {
+  readonly runner: QueryRunner;
+  readonly bucket: string;
+}
+
+/** ` and r.client == "<client>"`, or nothing for an admin. */
+export function clientFilter(scope: Scope): ParameterizedQuery {
+  return scope.client === null ? flux`` : flux` and r.${fluxExpression(TAG.client)} == ${scope.client}`;
+}
+
+/** ` and r.device == "<id>"`, or nothing when `device` is undefined. */
+export function deviceFilter(device: string | undefined): ParameterizedQuery {
+  return device === undefined ? flux`` : flux` and r.${fluxExpression(TAG.device)} == ${device}`;
+}
+
+export function rangeCall(range: TimeRange): ParameterizedQuery {
+  return flux`range(start: ${fluxDateTime(new Date(range.startMs).toISOString())}, stop: ${fluxDateTime(new Date(range.stopMs).toISOString())})`;
+}
+
+/** A number from a Flux row (the client parses typed columns, but be lenient with strings). */
+export function num(value: unknown): number | null {
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  if (typeof value === "string" && value !== "") {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : null;
+  }
+  return null;
+}

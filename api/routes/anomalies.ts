@@ -1,0 +1,70 @@
+// GET /v1/devices/{id}/anomalies: the events the ingester detected.
+import { createRoute, z } from "@hono/zod-openapi";
+import { queryAnomalies } from "../flux/anomalies.js";
+import {
+  anomalyBody,
+  deviceParams,
+  errorResponses,
+  limit,
+  notFoundResponse,
+  rule,
+  scopeBody,
+  security,
+  start,
+  stop,
+} from "../schemas.js";
+import { type RouteDeps, iso, newRouter, rangeOf, requireDevice, scopeOf } from "./common.js";
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/devices/{id}/anomalies",
+  tags: ["devices"],
+  summary: "Anomaly events of a device over start..stop, newest first",
+  security,
+  request: { params: deviceParams, query: z.object({ start: start(), stop, rule, limit }) },
+  responses: {
+    200: {
+      description: "`total` events matched; the newest `limit` are listed",
+      content: {
+        "application/json": {
+          schema: z.object({
+            scope: scopeBody,
+            device: z.string(),
+            start: z.string(),
+            stop: z.string(),
+            rule: z.string().nullable(),
+            total: z.number().int(),
+            events: z.array(anomalyBody),
+          }),
+        },
+      },
+    },
+    ...errorResponses,
+    ...notFoundResponse,
+  },
+});
+
+export function anomaliesRouter(deps: RouteDeps) {
+  return newRouter().openapi(route, async (c) => {
+    const q = c.req.valid("query");
+    const range = rangeOf(deps, q);
+    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id);
+    const { total, events } = await queryAnomalies(deps.flux, c.get("scope"), range, {
+      device: device.id,
+      ...(q.rule ? { rule: q.rule } : {}),
+      limit: q.limit ?? 100,
+    });
+    return c.json(
+      {
+        scope: scopeOf(c),
+        device: device.id,
+        start: iso(range.startMs),
+        stop: iso(range.stopMs),
+        rule: q.rule ?? null,
+        total,
+        events,
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,67 @@
+// What every data router shares: its deps, a router preset with the
+// validation hook, the ownership check, and range parsing.
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { DEVICE_TYPES, type DeviceType, HISTORY_METRIC, type Metric } from "../../shared/schema.js";
+import type { ApiEnv } from "../env.js";
+import { deviceNotFound } from "../errors.js";
+import { type DeviceInfo, queryDevices } from "../flux/devices.js";
+import type { FluxContext, Scope } from "../flux/scope.js";
+import { validationHook } from "../middleware/errors.js";
+import { type TimeRange, parseRange } from "../time-range.js";
+
+export interface ApiLimits {
+  maxPoints: number;
+  maxRangeMs: number;
+  deviceLookbackMs: number;
+}
+
+export interface RouteDeps {
+  flux: FluxContext;
+  limits: ApiLimits;
+  now: () => number;
+}
+
+export function newRouter(): OpenAPIHono<ApiEnv> {
+  return new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+}
+
+export function scopeOf(c: Context<ApiEnv>) {
+  const p = c.get("principal");
+  return { client: p.kind === "client" ? p.client : null, admin: p.kind === "admin" };
+}
+
+export function lookbackRange(deps: RouteDeps): TimeRange {
+  const now = deps.now();
+  return { startMs: now - deps.limits.deviceLookbackMs, stopMs: now };
+}
+
+/** The device if the scope owns it; otherwise the same 404 as for an id nobody has. */
+export async function requireDevice(deps: RouteDeps, scope: Scope, id: string): Promise<DeviceInfo> {
+  const [device] = await queryDevices(deps.flux, scope, lookbackRange(deps), id);
+  if (!device) throw deviceNotFound();
+  return device;
+}
+
+export function rangeOf(
+  deps: RouteDeps,
+  query: { start?: string | undefined; stop?: string | undefined },
+  defaultStart = "-1h",
+): TimeRange {
+  return parseRange(query, { maxRangeMs: deps.limits.maxRangeMs, defaultStart }, deps.now());
+}
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The metric a device's history carries; battery_level for a type the schema does not know. */
+export function mainMetric(type: string): Metric {
+  return (DEVICE_TYPES as readonly string[]).includes(type)
+    ? HISTORY_METRIC[type as DeviceType]
+    : "battery_level";
+}
+
+export function deviceJson(d: DeviceInfo) {
+  return { id: d.id, client: d.client, type: d.type, last_seen: d.lastSeen, last_reading: d.last };
+}

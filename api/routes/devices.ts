@@ -1,0 +1,61 @@
+// GET /v1/devices and GET /v1/devices/{id}: the caller's devices, type, last
+// reading and last seen.
+import { createRoute, z } from "@hono/zod-openapi";
+import { queryDevices } from "../flux/devices.js";
+import {
+  deviceBody,
+  deviceParams,
+  errorResponses,
+  notFoundResponse,
+  scopeBody,
+  security,
+} from "../schemas.js";
+import { type RouteDeps, deviceJson, lookbackRange, newRouter, requireDevice, scopeOf } from "./common.js";
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/v1/devices",
+  tags: ["devices"],
+  summary: "The calling client's devices (an admin key: every client's)",
+  security,
+  responses: {
+    200: {
+      description: "Devices with a reading within API_DEVICE_LOOKBACK (default 30 days)",
+      content: {
+        "application/json": {
+          schema: z.object({ scope: scopeBody, count: z.number().int(), devices: z.array(deviceBody) }),
+        },
+      },
+    },
+    ...errorResponses,
+  },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/v1/devices/{id}",
+  tags: ["devices"],
+  summary: "One device: type, last reading, last seen",
+  security,
+  request: { params: deviceParams },
+  responses: {
+    200: {
+      description: "The device",
+      content: { "application/json": { schema: z.object({ scope: scopeBody, device: deviceBody }) } },
+    },
+    ...errorResponses,
+    ...notFoundResponse,
+  },
+});
+
+export function devicesRouter(deps: RouteDeps) {
+  return newRouter()
+    .openapi(listRoute, async (c) => {
+      const devices = await queryDevices(deps.flux, c.get("scope"), lookbackRange(deps));
+      return c.json({ scope: scopeOf(c), count: devices.length, devices: devices.map(deviceJson) }, 200);
+    })
+    .openapi(getRoute, async (c) => {
+      const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id);
+      return c.json({ scope: scopeOf(c), device: deviceJson(device) }, 200);
+    });
+}

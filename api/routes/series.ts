@@ -1,0 +1,93 @@
+// GET /v1/devices/{id}/series: one metric downsampled with aggregateWindow,
+// with a cap on the points one answer may hold.
+import { createRoute, z } from "@hono/zod-openapi";
+import { querySeries } from "../flux/series.js";
+import { badRequest } from "../errors.js";
+import {
+  deviceParams,
+  errorResponses,
+  every,
+  metric,
+  notFoundResponse,
+  scopeBody,
+  security,
+  seriesFn,
+  start,
+  stop,
+} from "../schemas.js";
+import { type TimeRange, autoEvery, formatDuration, parseEvery, windowCount } from "../time-range.js";
+import { type RouteDeps, iso, mainMetric, newRouter, rangeOf, requireDevice, scopeOf } from "./common.js";
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/devices/{id}/series",
+  tags: ["devices"],
+  summary: "A metric of a device, downsampled (aggregateWindow); each point at its window's start",
+  description:
+    "`every` defaults to the smallest whole-second window (at least 1m) that keeps the answer within API_MAX_POINTS (default 1000) points; an explicit `every` that would exceed it is a 400.",
+  security,
+  request: { params: deviceParams, query: z.object({ metric, start: start(), stop, every, fn: seriesFn }) },
+  responses: {
+    200: {
+      description: "The downsampled series, oldest first",
+      content: {
+        "application/json": {
+          schema: z.object({
+            scope: scopeBody,
+            device: z.string(),
+            metric: z.string(),
+            fn: z.string(),
+            every: z.string(),
+            start: z.string(),
+            stop: z.string(),
+            points: z.array(z.object({ time: z.string(), value: z.number() })),
+          }),
+        },
+      },
+    },
+    ...errorResponses,
+    ...notFoundResponse,
+  },
+});
+
+/** `every` from the request (capped) or chosen to fit the cap. */
+export function everyFor(
+  text: string | undefined,
+  range: TimeRange,
+  maxPoints: number,
+  maxRangeMs: number,
+): number {
+  if (text === undefined) return autoEvery(range, maxPoints);
+  const ms = parseEvery(text, maxRangeMs);
+  const windows = windowCount(range, ms);
+  if (windows > maxPoints)
+    throw badRequest(
+      "every",
+      `start..stop with every=${text} gives ${windows} points, more than the ${maxPoints} allowed: use every >= ${formatDuration(autoEvery(range, maxPoints, 1000))} or a shorter range`,
+    );
+  return ms;
+}
+
+export function seriesRouter(deps: RouteDeps) {
+  return newRouter().openapi(route, async (c) => {
+    const q = c.req.valid("query");
+    const range = rangeOf(deps, q);
+    const everyMs = everyFor(q.every, range, deps.limits.maxPoints, deps.limits.maxRangeMs);
+    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id);
+    const m = q.metric ?? mainMetric(device.type);
+    const points = await querySeries(deps.flux, c.get("scope"), device.id, m, range, everyMs, q.fn);
+    return c.json(
+      {
+        scope: scopeOf(c),
+        device: device.id,
+        metric: m,
+        fn: q.fn,
+        every: formatDuration(everyMs),
+        start: iso(range.startMs),
+        stop: iso(range.stopMs),
+        points,
+      },
+      200,
+    );
+  });
+}

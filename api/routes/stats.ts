@@ -1,0 +1,70 @@
+// GET /v1/devices/{id}/stats: mean, min, max, stddev, count per metric of the
+// raw readings in start..stop.
+import { createRoute, z } from "@hono/zod-openapi";
+import { queryAggregates } from "../flux/aggregates.js";
+import {
+  aggregateBody,
+  deviceParams,
+  errorResponses,
+  notFoundResponse,
+  scopeBody,
+  security,
+  start,
+  stop,
+} from "../schemas.js";
+import { type RouteDeps, iso, newRouter, rangeOf, requireDevice, scopeOf } from "./common.js";
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/devices/{id}/stats",
+  tags: ["devices"],
+  summary: "Statistics per metric of a device's raw readings over start..stop",
+  security,
+  request: { params: deviceParams, query: z.object({ start: start(), stop }) },
+  responses: {
+    200: {
+      description: "Per metric: mean, min, max, sample stddev, count (metrics without readings are absent)",
+      content: {
+        "application/json": {
+          schema: z.object({
+            scope: scopeBody,
+            device: z.string(),
+            client: z.string(),
+            type: z.string(),
+            start: z.string(),
+            stop: z.string(),
+            metrics: z.record(z.string(), aggregateBody),
+          }),
+        },
+      },
+    },
+    ...errorResponses,
+    ...notFoundResponse,
+  },
+});
+
+export function statsRouter(deps: RouteDeps) {
+  return newRouter().openapi(route, async (c) => {
+    const range = rangeOf(deps, c.req.valid("query"));
+    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id);
+    const groups = await queryAggregates(deps.flux, c.get("scope"), range, "metric", device.id);
+    const metrics = Object.fromEntries(
+      groups.map((g) => [
+        g.metric,
+        { mean: g.mean, min: g.min, max: g.max, stddev: g.stddev, count: g.count },
+      ]),
+    );
+    return c.json(
+      {
+        scope: scopeOf(c),
+        device: device.id,
+        client: device.client,
+        type: device.type,
+        start: iso(range.startMs),
+        stop: iso(range.stopMs),
+        metrics,
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,114 @@
+// GET /v1/summary: the caller's fleet at a glance: aggregates per device type
+// and metric, anomaly counts, and devices that went silent.
+import { createRoute, z } from "@hono/zod-openapi";
+import { queryAggregates } from "../flux/aggregates.js";
+import { queryAnomalyCounts } from "../flux/anomalies.js";
+import { queryDevices } from "../flux/devices.js";
+import { errorResponses, scopeBody, security, start, stop } from "../schemas.js";
+import { DURATION_FORMAT_HELP, formatDuration, parseDurationMs } from "../time-range.js";
+import { badRequest } from "../errors.js";
+import { type RouteDeps, iso, lookbackRange, newRouter, rangeOf, scopeOf } from "./common.js";
+
+const silentAfter = z
+  .string()
+  .max(32, `silent_after must be ${DURATION_FORMAT_HELP}`)
+  .optional()
+  .openapi({
+    param: { name: "silent_after", in: "query" },
+    description: `A device is silent when its newest reading is older than this (default 15m, 1m..the device lookback): ${DURATION_FORMAT_HELP}`,
+  });
+
+export const groupBody = z
+  .object({
+    type: z.string(),
+    metric: z.string(),
+    devices: z.number().int(),
+    mean: z.number().nullable(),
+    min: z.number().nullable(),
+    max: z.number().nullable(),
+    stddev: z.number().nullable(),
+    count: z.number().int(),
+  })
+  .openapi("TypeMetricAggregate");
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/summary",
+  tags: ["fleet"],
+  summary: "The caller's fleet: aggregates per type and metric, anomaly counts, silent devices",
+  security,
+  request: { query: z.object({ start: start(), stop, silent_after: silentAfter }) },
+  responses: {
+    200: {
+      description: "Summary over start..stop; devices and silence over API_DEVICE_LOOKBACK",
+      content: {
+        "application/json": {
+          schema: z.object({
+            scope: scopeBody,
+            start: z.string(),
+            stop: z.string(),
+            devices: z.object({
+              total: z.number().int(),
+              by_type: z.record(z.string(), z.number().int()),
+              silent_after: z.string(),
+              silent: z.array(
+                z.object({ id: z.string(), client: z.string(), type: z.string(), last_seen: z.string() }),
+              ),
+            }),
+            metrics: z.array(groupBody),
+            anomalies: z.object({
+              total: z.number().int(),
+              by_rule: z.array(z.object({ rule: z.string(), severity: z.string(), count: z.number().int() })),
+            }),
+          }),
+        },
+      },
+    },
+    ...errorResponses,
+  },
+});
+
+export function summaryRouter(deps: RouteDeps) {
+  return newRouter().openapi(route, async (c) => {
+    const q = c.req.valid("query");
+    const range = rangeOf(deps, q);
+    const silentMs = q.silent_after === undefined ? 15 * 60_000 : parseDurationMs(q.silent_after);
+    if (silentMs === undefined || silentMs < 60_000 || silentMs > deps.limits.deviceLookbackMs)
+      throw badRequest(
+        "silent_after",
+        `silent_after must be ${DURATION_FORMAT_HELP}, between 1m and ${formatDuration(deps.limits.deviceLookbackMs)}`,
+      );
+    const scope = c.get("scope");
+    const [devices, groups, counts] = await Promise.all([
+      queryDevices(deps.flux, scope, lookbackRange(deps)),
+      queryAggregates(deps.flux, scope, range, "type_and_metric"),
+      queryAnomalyCounts(deps.flux, scope, range),
+    ]);
+    const now = deps.now();
+    const byType: Record<string, number> = {};
+    for (const d of devices) byType[d.type] = (byType[d.type] ?? 0) + 1;
+    const silent = devices
+      .filter((d) => now - Date.parse(d.lastSeen) > silentMs)
+      .map((d) => ({ id: d.id, client: d.client, type: d.type, last_seen: d.lastSeen }));
+    return c.json(
+      {
+        scope: scopeOf(c),
+        start: iso(range.startMs),
+        stop: iso(range.stopMs),
+        devices: { total: devices.length, by_type: byType, silent_after: formatDuration(silentMs), silent },
+        metrics: groups.map((g) => ({
+          type: g.type ?? "",
+          metric: g.metric,
+          devices: g.devices ?? 0,
+          mean: g.mean,
+          min: g.min,
+          max: g.max,
+          stddev: g.stddev,
+          count: g.count,
+        })),
+        anomalies: { total: counts.reduce((n, r) => n + r.count, 0), by_rule: counts },
+      },
+      200,
+    );
+  });
+}

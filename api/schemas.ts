@@ -1,0 +1,151 @@
+// Input and output schemas shared by the routes: each one both validates the
+// request and documents it in /openapi.json. Messages say what is allowed.
+import { z } from "@hono/zod-openapi";
+import { ANOMALY_RULES, METRICS, type Metric } from "../shared/schema.js";
+import { SERIES_FNS } from "./flux/series.js";
+import { DURATION_FORMAT_HELP, TIME_FORMAT_HELP } from "./time-range.js";
+
+/** Device ids are tag values: a conservative pattern keeps odd text out of queries altogether. */
+export const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+const DEVICE_ID_HELP =
+  "a device id: 1-128 characters among letters, digits, '_', '-', '.', ':' (e.g. device_1)";
+
+export const deviceId = z
+  .string()
+  .regex(DEVICE_ID, `expected ${DEVICE_ID_HELP}`)
+  .openapi({ description: DEVICE_ID_HELP, example: "device_1" });
+
+export const deviceParams = z.object({
+  id: deviceId.openapi({ param: { name: "id", in: "path" } }),
+});
+
+function timeParam(name: "start" | "stop", defaultText: string) {
+  return z
+    .string()
+    .max(64, `${name} must be ${TIME_FORMAT_HELP}`)
+    .optional()
+    .openapi({
+      param: { name, in: "query" },
+      description: `${name === "start" ? "Start" : "End"} of the range (default ${defaultText}): ${TIME_FORMAT_HELP}. The range may span at most API_MAX_RANGE_DAYS (default 31 days).`,
+      example: name === "start" ? "-1h" : "now",
+    });
+}
+
+export const start = (defaultText = "-1h") => timeParam("start", defaultText);
+export const stop = timeParam("stop", "now");
+
+export const metric = z
+  .enum(METRICS as [Metric, ...Metric[]], { error: `metric must be one of ${METRICS.join(", ")}` })
+  .optional()
+  .openapi({
+    param: { name: "metric", in: "query" },
+    description: "Metric (default: the device type's main metric)",
+  });
+
+export const every = z
+  .string()
+  .max(32, `every must be ${DURATION_FORMAT_HELP}`)
+  .optional()
+  .openapi({
+    param: { name: "every", in: "query" },
+    description: `Window of aggregateWindow: ${DURATION_FORMAT_HELP}`,
+  });
+
+export const seriesFn = z
+  .enum(SERIES_FNS, { error: `fn must be one of ${SERIES_FNS.join(", ")}` })
+  .default("mean")
+  .openapi({ param: { name: "fn", in: "query" }, description: "Aggregate per window" });
+
+export const rule = z
+  .enum(ANOMALY_RULES, { error: `rule must be one of ${ANOMALY_RULES.join(", ")}` })
+  .optional()
+  .openapi({ param: { name: "rule", in: "query" }, description: "Only events of this rule" });
+
+export const limit = z
+  .string()
+  .regex(/^[1-9]\d{0,3}$/, "limit must be an integer in 1..1000")
+  .transform(Number)
+  .refine((n) => n <= 1000, "limit must be an integer in 1..1000")
+  .optional()
+  .openapi({
+    param: { name: "limit", in: "query" },
+    description: "Most events listed (1..1000, default 100)",
+    type: "integer",
+  });
+
+export const errorBody = z
+  .object({
+    error: z.string().openapi({ example: "bad_request" }),
+    message: z.string().openapi({ example: 'start must be a negative duration such as "-1h"' }),
+    parameter: z.string().optional().openapi({ description: "The request parameter at fault, when one is" }),
+  })
+  .openapi("Error");
+
+export const scopeBody = z
+  .object({
+    client: z.string().nullable().openapi({ description: "The calling client; null for an admin key" }),
+    admin: z.boolean().openapi({ description: "true when an admin key read every client's data" }),
+  })
+  .openapi("Scope");
+
+export const aggregateBody = z
+  .object({
+    mean: z.number().nullable(),
+    min: z.number().nullable(),
+    max: z.number().nullable(),
+    stddev: z.number().nullable().openapi({ description: "Sample standard deviation; null below 2 values" }),
+    count: z.number().int(),
+  })
+  .openapi("Aggregate");
+
+export const lastValueBody = z.object({ value: z.number(), time: z.string() }).openapi("LastValue");
+
+export const deviceBody = z
+  .object({
+    id: z.string(),
+    client: z.string(),
+    type: z.string(),
+    last_seen: z.string().openapi({ description: "Time of the newest reading (RFC 3339)" }),
+    last_reading: z.record(z.string(), lastValueBody).openapi({ description: "Newest value of each metric" }),
+  })
+  .openapi("Device");
+
+export const anomalyBody = z
+  .object({
+    time: z.string(),
+    device: z.string(),
+    client: z.string(),
+    type: z.string(),
+    metric: z.string(),
+    rule: z.string(),
+    severity: z.string(),
+    value: z.number().nullable(),
+    threshold: z.number().nullable(),
+    score: z.number().nullable(),
+    message: z.string(),
+  })
+  .openapi("Anomaly");
+
+/** The error answers every authenticated data route may give. */
+export const errorResponses = {
+  400: { description: "Invalid parameter", content: { "application/json": { schema: errorBody } } },
+  401: { description: "Missing or unknown API key", content: { "application/json": { schema: errorBody } } },
+  429: {
+    description: "Rate limit of the key exceeded (see Retry-After)",
+    content: { "application/json": { schema: errorBody } },
+  },
+  503: {
+    description: "InfluxDB unavailable or too slow",
+    content: { "application/json": { schema: errorBody } },
+  },
+} as const;
+
+export const notFoundResponse = {
+  404: {
+    description: "No such device for this key (another client's device answers the same)",
+    content: { "application/json": { schema: errorBody } },
+  },
+} as const;
+
+/** Both ways of sending a key, for routes that need one. */
+export const security: Record<string, string[]>[] = [{ ApiKey: [] }, { Bearer: [] }];

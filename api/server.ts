@@ -1,0 +1,94 @@
+// startApi(): the API as a listening server, from configuration values. The
+// process (main.ts) and in-process tests both use it.
+import { readFileSync } from "node:fs";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { serve } from "@hono/node-server";
+import { type ConfigOf, type apiEnv, type influxEnv } from "../shared/config/index.js";
+import { createInfluxClient } from "../shared/influx/client.js";
+import type { Logger } from "../shared/log.js";
+import { createApp } from "./app.js";
+import { loadKeyStore } from "./auth/keys.js";
+import { createQueryRunner } from "./flux/run.js";
+import { createApiMetrics } from "./metrics.js";
+import { parseDurationMs } from "./time-range.js";
+
+export interface RunningApi {
+  readonly url: string;
+  readonly port: number;
+  readonly keys: number;
+  close(timeoutMs?: number): Promise<void>;
+}
+
+export interface ApiConfig {
+  influx: ConfigOf<typeof influxEnv>;
+  api: ConfigOf<typeof apiEnv>;
+}
+
+export async function startApi(cfg: ApiConfig, log: Logger, now?: () => number): Promise<RunningApi> {
+  const keys = await loadKeyStore(cfg.api.keysFile, cfg.api.keys);
+  if (keys.size === 0)
+    log.warn({ keysFile: cfg.api.keysFile }, "no API keys configured: every data request will get 401");
+  // The API's own client: the query timeout bounds every InfluxDB call.
+  const influx = createInfluxClient({ ...cfg.influx, timeoutMs: cfg.api.queryTimeoutMs });
+  const app = createApp({
+    flux: {
+      runner: createQueryRunner(influx, cfg.influx.org, cfg.api.queryTimeoutMs),
+      bucket: cfg.influx.bucket,
+    },
+    keys,
+    limits: {
+      maxPoints: cfg.api.maxPoints,
+      maxRangeMs: cfg.api.maxRangeDays * 86_400_000,
+      deviceLookbackMs: parseDurationMs(cfg.api.deviceLookback)!,
+    },
+    rateLimitPerMin: cfg.api.rateLimitPerMin,
+    metrics: createApiMetrics(),
+    log,
+    ...(now ? { now } : {}),
+  });
+
+  const tls = Boolean(cfg.api.tlsCert && cfg.api.tlsKey);
+  if (Boolean(cfg.api.tlsCert) !== Boolean(cfg.api.tlsKey))
+    throw new Error("API_TLS_CERT and API_TLS_KEY must be set together");
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({
+      fetch: app.fetch,
+      port: cfg.api.port,
+      hostname: cfg.api.host,
+      ...(tls
+        ? {
+            createServer: createHttpsServer,
+            serverOptions: { cert: readFileSync(cfg.api.tlsCert), key: readFileSync(cfg.api.tlsKey) },
+          }
+        : {}),
+    }) as Server;
+    s.once("error", reject);
+    s.once("listening", () => resolve(s));
+  });
+  // Slow clients must not hold sockets forever.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  const { port } = server.address() as AddressInfo;
+  const host = cfg.api.host === "0.0.0.0" || cfg.api.host === "::" ? "127.0.0.1" : cfg.api.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    keys: keys.size,
+    close(timeoutMs = 10_000) {
+      closing ??= new Promise<void>((resolve) => {
+        // Finish requests in flight, drop idle keep-alive sockets, force the rest after the timeout.
+        const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

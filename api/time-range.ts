@@ -1,0 +1,149 @@
+// start/stop/every as the API accepts them: Flux-style relative durations
+// ("-1h", "-1h30m"), "now", or RFC 3339 times. Everything is resolved to
+// absolute instants here and re-rendered by the Flux layer, so no user text
+// ever reaches a query.
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+const DURATION = /^(\d{1,9}(ms|s|m|h|d|w))+$/;
+const DURATION_PART = /(\d{1,9})(ms|s|m|h|d|w)/g;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** InfluxDB stores int64 nanoseconds: keep every instant well inside what it and Flux accept. */
+export const MIN_TIME_MS = Date.UTC(1970, 0, 1);
+export const MAX_TIME_MS = Date.UTC(2262, 0, 1);
+
+export const TIME_FORMAT_HELP =
+  'a negative duration such as "-1h" or "-2d12h" (units ms, s, m, h, d, w), "now", or an RFC 3339 time such as "2026-01-31T12:00:00Z"';
+export const DURATION_FORMAT_HELP =
+  'a duration such as "30s", "5m", "1h" or "1h30m" (units ms, s, m, h, d, w)';
+
+export class RangeInputError extends Error {
+  constructor(
+    readonly parameter: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "RangeInputError";
+  }
+}
+
+/** Milliseconds of a positive duration such as "1h30m"; undefined when the text is not one. */
+export function parseDurationMs(text: string): number | undefined {
+  if (!DURATION.test(text)) return undefined;
+  let total = 0;
+  for (const m of text.matchAll(DURATION_PART)) total += Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  return Number.isSafeInteger(total) ? total : undefined;
+}
+
+/** Milliseconds since the epoch of an RFC 3339 time; undefined when invalid (e.g. February 30). */
+export function parseRfc3339Ms(text: string): number | undefined {
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // Date.UTC rolls over (Feb 30 -> Mar 2): a round trip catches impossible dates.
+  if (
+    date.getUTCFullYear() !== year ||
+    date.getUTCMonth() !== month - 1 ||
+    date.getUTCDate() !== day ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  )
+    return undefined;
+  const zone = m[8]!;
+  let offsetMin = 0;
+  if (zone !== "Z" && zone !== "z") {
+    const [h, mm] = zone.slice(1).split(":").map(Number) as [number, number];
+    if (h > 23 || mm > 59) return undefined;
+    offsetMin = (zone.startsWith("-") ? -1 : 1) * (h * 60 + mm);
+  }
+  // Sub-millisecond digits are dropped: the API works at millisecond precision.
+  const fraction = m[7] ? Math.trunc(Number(`0${m[7]}`) * 1000) : 0;
+  return date.getTime() + fraction - offsetMin * 60_000;
+}
+
+/** One time parameter -> ms since the epoch, relative to `nowMs`. Throws RangeInputError. */
+export function parseTime(parameter: string, text: string, nowMs: number): number {
+  let ms: number | undefined;
+  if (text === "now" || text === "now()") ms = nowMs;
+  else if (text.startsWith("-")) {
+    const d = parseDurationMs(text.slice(1));
+    ms = d === undefined ? undefined : nowMs - d;
+  } else ms = parseRfc3339Ms(text);
+  if (ms === undefined) throw new RangeInputError(parameter, `${parameter} must be ${TIME_FORMAT_HELP}`);
+  if (ms < MIN_TIME_MS || ms >= MAX_TIME_MS)
+    throw new RangeInputError(parameter, `${parameter} must lie between 1970-01-01 and 2262-01-01`);
+  return ms;
+}
+
+export interface TimeRange {
+  readonly startMs: number;
+  readonly stopMs: number;
+}
+
+export interface RangeLimits {
+  readonly maxRangeMs: number;
+  readonly defaultStart: string;
+  readonly defaultStop?: string;
+}
+
+/** start/stop -> an absolute range, start < stop, no longer than the limit. */
+export function parseRange(
+  input: { start?: string | undefined; stop?: string | undefined },
+  limits: RangeLimits,
+  nowMs: number,
+): TimeRange {
+  const startMs = parseTime("start", input.start ?? limits.defaultStart, nowMs);
+  const stopMs = parseTime("stop", input.stop ?? limits.defaultStop ?? "now", nowMs);
+  if (startMs >= stopMs) throw new RangeInputError("start", "start must be before stop");
+  if (stopMs - startMs > limits.maxRangeMs)
+    throw new RangeInputError(
+      "start",
+      `the range start..stop may span at most ${formatDuration(limits.maxRangeMs)}`,
+    );
+  return { startMs, stopMs };
+}
+
+/** "every" for aggregateWindow: a positive duration of at least 1 s, at most the range limit. */
+export function parseEvery(text: string, maxMs: number): number {
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw new RangeInputError("every", `every must be ${DURATION_FORMAT_HELP}`);
+  if (ms < 1000 || ms > maxMs)
+    throw new RangeInputError("every", `every must be between 1s and ${formatDuration(maxMs)}`);
+  return ms;
+}
+
+/** Windows aggregateWindow yields over a range at most (a partial last window counts). */
+export function windowCount(range: TimeRange, everyMs: number): number {
+  return Math.ceil((range.stopMs - range.startMs) / everyMs);
+}
+
+/** The smallest whole-second `every` that keeps a range within `maxPoints` windows. */
+export function autoEvery(range: TimeRange, maxPoints: number, minMs = 60_000): number {
+  const needed = Math.ceil((range.stopMs - range.startMs) / maxPoints / 1000) * 1000;
+  return Math.max(minMs, needed);
+}
+
+/** Canonical rendering ("1d2h", "90s") used for Flux durations and messages. */
+export function formatDuration(ms: number): string {
+  if (ms <= 0) return "0s";
+  let rest = ms;
+  let out = "";
+  for (const unit of ["d", "h", "m", "s", "ms"] as const) {
+    const size = UNIT_MS[unit];
+    const n = Math.floor(rest / size);
+    if (n > 0) {
+      out += `${n}${unit}`;
+      rest -= n * size;
+    }
+  }
+  return out;
+}
