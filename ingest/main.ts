@@ -13,7 +13,7 @@ import { IotApiClient } from "./source/iot-api-client.js";
 import { Checkpoint } from "./state/checkpoint.js";
 import { recoverWatermarks, recoverWindows } from "./state/recover.js";
 import { AnomalyDetector, SilenceTracker } from "./transforms/anomaly-rules.js";
-import { RollingStats, parseWindowSpec } from "./transforms/rolling-stats.js";
+import { RollingStats } from "./transforms/rolling-stats.js";
 import { loadRules } from "./transforms/rules-config.js";
 import { Watermarks } from "./transforms/watermark.js";
 
@@ -46,7 +46,7 @@ try {
 } catch (err) {
   log.error({ err: (err as Error).message, path: checkpoint.path }, "local checkpoint unreadable: ignored");
 }
-const stats = new RollingStats(parseWindowSpec(cfg.ingest.statsWindow)!);
+const stats = new RollingStats(cfg.ingest.statsWindow);
 const influx = createInfluxClient(cfg.influx);
 const recoverOpts = {
   client: influx,

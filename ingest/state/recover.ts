@@ -4,7 +4,8 @@
 // samples and judges outliers against the same past.
 import { type InfluxDB, flux, fluxDuration, fluxExpression } from "@influxdata/influxdb-client";
 import { MEASUREMENT, TAG } from "../../shared/schema.js";
-import type { RollingStats, WindowSpec } from "../transforms/rolling-stats.js";
+import type { WindowSpec } from "../../shared/config/window-spec.js";
+import type { RollingStats } from "../transforms/rolling-stats.js";
 import type { Watermarks } from "../transforms/watermark.js";
 
 export interface RecoverOptions {

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { envVar, httpUrl, nonEmpty, oneOf, intInRange, port } from "./env.js";
 import { validate as validateCron } from "node-cron";
 import { isValidTimeZone } from "../time-zone.js";
-import { parseWindowSpec } from "../../ingest/transforms/rolling-stats.js";
+import { windowSpec } from "./window-spec.js";
 
 export * from "./env.js";
 
@@ -71,14 +71,10 @@ export const ingestEnv = {
     default: "250",
     doc: "First retry delay in ms; doubles per attempt, with jitter",
   }),
-  statsWindow: envVar(
-    "STATS_WINDOW",
-    nonEmpty.refine(
-      (s) => parseWindowSpec(s) !== null,
-      'expected a sample count ("60") or a duration ("15m", "1h")',
-    ),
-    { default: "60", doc: "Rolling statistics window per device and metric: a sample count or a duration" },
-  ),
+  statsWindow: envVar("STATS_WINDOW", windowSpec, {
+    default: "60",
+    doc: "Rolling statistics window per device and metric: a sample count or a duration",
+  }),
   rulesFile: envVar("INGEST_RULES_FILE", z.string(), {
     default: "",
     doc: "Optional JSON file overriding the anomaly rules (see README)",
