@@ -2,6 +2,7 @@
 // ("-1h", "-1h30m"), "now", or RFC 3339 times. Everything is resolved to
 // absolute instants here and re-rendered by the Flux layer, so no user text
 // ever reaches a query.
+import { utcMsOf } from "../shared/time.js";
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 const DURATION = /^(\d{1,9}(ms|s|m|h|d|w))+$/;
@@ -47,17 +48,8 @@ export function parseRfc3339Ms(text: string): number | undefined {
     number,
     number,
   ];
-  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
-  // Date.UTC rolls over (Feb 30 -> Mar 2): a round trip catches impossible dates.
-  if (
-    date.getUTCFullYear() !== year ||
-    date.getUTCMonth() !== month - 1 ||
-    date.getUTCDate() !== day ||
-    hour > 23 ||
-    minute > 59 ||
-    second > 59
-  )
-    return undefined;
+  const wallMs = utcMsOf(year, month, day, hour, minute, second);
+  if (wallMs === null) return undefined;
   const zone = m[8]!;
   let offsetMin = 0;
   if (zone !== "Z" && zone !== "z") {
@@ -67,7 +59,7 @@ export function parseRfc3339Ms(text: string): number | undefined {
   }
   // Sub-millisecond digits are dropped: the API works at millisecond precision.
   const fraction = m[7] ? Math.trunc(Number(`0${m[7]}`) * 1000) : 0;
-  return date.getTime() + fraction - offsetMin * 60_000;
+  return wallMs + fraction - offsetMin * 60_000;
 }
 
 /** One time parameter -> ms since the epoch, relative to `nowMs`. Throws RangeInputError. */

@@ -1,4 +1,5 @@
 // The simulator's time source and the upstream's timestamp format.
+import { utcMsOf } from "../shared/time.js";
 
 export type Now = () => number;
 
@@ -41,20 +42,8 @@ export function parseTimestamp(text: string): number | null {
   const m = ISO.exec(text.trim());
   if (!m) return null;
   const [, y, mo, d, h, mi, s, frac = "", zone] = m;
-  // Date.UTC maps years 0..99 to 1900..1999; setUTCFullYear does not.
-  const check = new Date(0);
-  check.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
-  check.setUTCHours(Number(h), Number(mi), Number(s), 0);
-  const base = check.getTime();
-  // Dates roll over (Feb 30 -> Mar 2); a real timestamp must round-trip.
-  if (
-    Number.isNaN(base) ||
-    check.getUTCDate() !== Number(d) ||
-    check.getUTCHours() !== Number(h) ||
-    check.getUTCMinutes() !== Number(mi) ||
-    check.getUTCSeconds() !== Number(s)
-  )
-    return null;
+  const base = utcMsOf(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s));
+  if (base === null) return null;
   let offsetMin = 0;
   if (zone && zone !== "Z") {
     const sign = zone.startsWith("-") ? -1 : 1;

@@ -3,6 +3,8 @@
 // a configured IANA zone and keep microseconds since the epoch: a JS Date
 // would drop the last three digits, and samples must keep their identity.
 
+import { utcMsOf } from "../../shared/time.js";
+
 const LOCAL_ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/;
 
 /** Offset of `zone` from UTC at the UTC instant `utcMs`, in ms (positive east of Greenwich). */
@@ -45,18 +47,9 @@ export function parseLocalTimestampUs(text: string, zone = "UTC"): number | null
     number,
     number,
   ];
+  const wallMs = utcMsOf(year, month, day, hour, minute, second);
+  if (wallMs === null) return null;
   const micros = Number((m[7] ?? "").padEnd(6, "0"));
-  const wallMs = Date.UTC(year, month - 1, day, hour, minute, second);
-  const check = new Date(wallMs);
-  if (
-    check.getUTCMonth() !== month - 1 ||
-    check.getUTCDate() !== day ||
-    hour > 23 ||
-    minute > 59 ||
-    second > 59
-  ) {
-    return null;
-  }
   let utcMs = wallMs;
   if (zone !== "UTC") {
     // Two passes settle the offset across DST changes.

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { envVar, httpUrl, nonEmpty, oneOf, intInRange, port } from "./env.js";
 import { validate as validateCron } from "node-cron";
-import { isValidTimeZone } from "../time-zone.js";
+import { isValidTimeZone } from "../time.js";
 import { windowSpec } from "./window-spec.js";
 
 export * from "./env.js";
