@@ -16,9 +16,19 @@ import { AnomalyDetector, SilenceTracker } from "./transforms/anomaly-rules.js";
 import { RollingStats, parseWindowSpec } from "./transforms/rolling-stats.js";
 import { loadRules } from "./transforms/rules-config.js";
 import { Watermarks } from "./transforms/watermark.js";
+import { ingestShardEnv, readEnvOrExit } from "../shared/config/index.js";
+import { ShardFilter, resolveShard } from "./shard.js";
 
 const cfg = readEnvGroupsOrExit({ influx: influxEnv, ingest: ingestEnv, sink: ingestSinkEnv, log: logEnv });
 const log = createLogger("ingest", cfg.log.level);
+const shardCfg = readEnvOrExit(ingestShardEnv);
+let shard: ShardFilter;
+try {
+  shard = new ShardFilter(resolveShard(shardCfg, process.env));
+} catch (err) {
+  process.stderr.write(`Invalid configuration:\n  - ${(err as Error).message}\n`);
+  process.exit(1);
+}
 
 let rules;
 try {
@@ -82,6 +92,7 @@ const pipeline = new Pipeline({
   metrics,
   log,
   concurrency: cfg.ingest.concurrency,
+  shard,
 });
 const scheduler = new Scheduler(pipeline, metrics, log, cfg.ingest.cron);
 
@@ -109,6 +120,7 @@ log.info(
     bucket: cfg.influx.bucket,
     cron: cfg.ingest.cron,
     metricsPort: server.port,
+    shard: shard.shard,
   },
   "ingester started",
 );

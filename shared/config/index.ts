@@ -292,6 +292,26 @@ export const apiEnv = {
   }),
 };
 
+/** Sharded ingestion (ingest/shard.ts): each replica pulls only the devices it owns. */
+export const ingestShardEnv = {
+  index: envVar("INGEST_SHARD_INDEX", intInRange(0, 9999), {
+    default: "0",
+    doc: "This replica's shard, 0..INGEST_SHARD_COUNT-1; when unset and INGEST_SHARD_FROM_HOSTNAME=true, the StatefulSet ordinal of HOSTNAME (`ingest-2` -> 2)",
+  }),
+  count: envVar("INGEST_SHARD_COUNT", intInRange(1, 10000), {
+    default: "1",
+    doc: "Ingester replicas sharing the fleet (rendezvous hashing of the device id); every replica must get the same value",
+  }),
+  fromHostname: envVar(
+    "INGEST_SHARD_FROM_HOSTNAME",
+    oneOf(["true", "false"]).transform((v) => v === "true"),
+    {
+      default: "false",
+      doc: "Take the shard index from the trailing `-<n>` of HOSTNAME when INGEST_SHARD_INDEX is unset (Kubernetes StatefulSet)",
+    },
+  ),
+};
+
 export const allEnvGroups = {
   influx: influxEnv,
   log: logEnv,
@@ -299,4 +319,5 @@ export const allEnvGroups = {
   ingest: ingestEnv,
   ingestSink: ingestSinkEnv,
   api: apiEnv,
+  ingestShard: ingestShardEnv,
 } as const;
