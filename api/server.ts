@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { type ConfigOf, type apiEnv, type influxEnv } from "../shared/config/index.js";
+import type { rollupEnv } from "../shared/config/index.js";
 import { createInfluxClient } from "../shared/influx/client.js";
 import type { Logger } from "../shared/log.js";
 import { createApp } from "./app.js";
@@ -24,6 +25,8 @@ export interface RunningApi {
 export interface ApiConfig {
   influx: ConfigOf<typeof influxEnv>;
   api: ConfigOf<typeof apiEnv>;
+  /** Long ranges read the hourly rollup; absent = raw data only. */
+  rollup?: ConfigOf<typeof rollupEnv>;
 }
 
 export async function startApi(cfg: ApiConfig, log: Logger, now?: () => number): Promise<RunningApi> {
@@ -36,6 +39,15 @@ export async function startApi(cfg: ApiConfig, log: Logger, now?: () => number):
     flux: {
       runner: createQueryRunner(influx, cfg.influx.org, cfg.api.queryTimeoutMs),
       bucket: cfg.influx.bucket,
+      ...(cfg.rollup
+        ? {
+            rollup: {
+              // The same default name as the ingester's (ingest/rollup/ensure.ts).
+              bucket: cfg.rollup.bucket || `${cfg.influx.bucket}_rollup`,
+              afterMs: parseDurationMs(cfg.rollup.apiAfter)!,
+            },
+          }
+        : {}),
     },
     keys,
     limits: {

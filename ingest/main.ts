@@ -16,9 +16,28 @@ import { AnomalyDetector, SilenceTracker } from "./transforms/anomaly-rules.js";
 import { RollingStats } from "./transforms/rolling-stats.js";
 import { loadRules } from "./transforms/rules-config.js";
 import { Watermarks } from "./transforms/watermark.js";
+import { ingestShardEnv, readEnvOrExit, rollupEnv } from "../shared/config/index.js";
+import { ShardFilter, resolveShard } from "./shard.js";
+import { type RollupPlan, RollupKeeper, ensureRollup, rollupPlan } from "./rollup/ensure.js";
 
 const cfg = readEnvGroupsOrExit({ influx: influxEnv, ingest: ingestEnv, sink: ingestSinkEnv, log: logEnv });
 const log = createLogger("ingest", cfg.log.level);
+const shardCfg = readEnvOrExit(ingestShardEnv);
+let shard: ShardFilter;
+try {
+  shard = new ShardFilter(resolveShard(shardCfg, process.env));
+} catch (err) {
+  process.stderr.write(`Invalid configuration:\n  - ${(err as Error).message}\n`);
+  process.exit(1);
+}
+const rollupCfg = readEnvOrExit(rollupEnv);
+let plan: RollupPlan;
+try {
+  plan = rollupPlan(cfg.influx, rollupCfg);
+} catch (err) {
+  process.stderr.write(`Invalid configuration:\n  - ${(err as Error).message}\n`);
+  process.exit(1);
+}
 
 let rules;
 try {
@@ -82,6 +101,7 @@ const pipeline = new Pipeline({
   metrics,
   log,
   concurrency: cfg.ingest.concurrency,
+  shard,
 });
 const scheduler = new Scheduler(pipeline, metrics, log, cfg.ingest.cron);
 
@@ -102,6 +122,11 @@ const server = await startMetricsServer(metrics.registry, {
 
 sink.start();
 scheduler.start();
+// Downsampled history: by default shard 0 alone ensures the rollup bucket and
+// task, so replicas starting together do not race to create them.
+const ensureHere = rollupCfg.ensure === "true" || (rollupCfg.ensure === "auto" && shard.shard.index === 0);
+const rollupKeeper = ensureHere ? new RollupKeeper(() => ensureRollup(influx, plan, log), log) : undefined;
+rollupKeeper?.start();
 log.info(
   {
     iotApi: cfg.ingest.iotApiUrl,
@@ -109,6 +134,7 @@ log.info(
     bucket: cfg.influx.bucket,
     cron: cfg.ingest.cron,
     metricsPort: server.port,
+    shard: shard.shard,
   },
   "ingester started",
 );
@@ -125,6 +151,7 @@ async function shutdown(signal: string) {
     process.exit(0);
   }, cfg.ingest.shutdownTimeoutMs);
   deadline.unref();
+  rollupKeeper?.stop();
   await scheduler.stop();
   await sink.close(Math.max(1000, cfg.ingest.shutdownTimeoutMs / 2));
   await server.close();

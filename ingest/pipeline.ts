@@ -10,6 +10,7 @@ import { anomalyLine, readingLine, statsLine } from "./points.js";
 import type { FetchResult, IotApiClient } from "./source/iot-api-client.js";
 import type { Device, Rejected } from "./source/responses.js";
 import type { Sample } from "./source/sample.js";
+import type { ShardFilter } from "./shard.js";
 import type { Checkpoint } from "./state/checkpoint.js";
 import type { SilenceTracker } from "./transforms/anomaly-rules.js";
 import { type AnomalyDetector, type AnomalyEvent } from "./transforms/anomaly-rules.js";
@@ -34,6 +35,8 @@ export interface PipelineDeps {
   log: Logger;
   concurrency: number;
   now?: () => number;
+  /** Sharded ingestion: only the devices this replica owns are pulled (absent = all). */
+  shard?: ShardFilter;
 }
 
 export interface CycleReport {
@@ -46,6 +49,8 @@ export interface CycleReport {
   failedDevices: number;
   anomalies: number;
   lines: number;
+  /** Sharded ingestion: devices in the whole fleet (`devices` counts this replica's own). */
+  fleet?: number;
 }
 
 /** Cycles a vanished device keeps its rolling state, in case it returns. */
@@ -65,6 +70,15 @@ export class Pipeline {
   async runCycle(): Promise<CycleReport> {
     const { source, watermarks, stats, detector, silence, sink, checkpoint, metrics, log } = this.deps;
     const listed = await source.listDevices();
+    const fleetSize = listed.items.length;
+    const shard = this.deps.shard;
+    if (shard) {
+      listed.items = listed.items.filter((d) => shard.owns(d.id));
+      // An entry too damaged to name its device is reported by shard 0 only, so it is counted once.
+      listed.rejected = listed.rejected.filter((r) =>
+        r.id === undefined ? shard.shard.index === 0 : shard.owns(r.id),
+      );
+    }
     for (const r of listed.rejected) log.warn({ reason: r.reason }, "dropped invalid device entry");
     const report: CycleReport = {
       devices: listed.items.length,
@@ -76,6 +90,7 @@ export class Pipeline {
       failedDevices: 0,
       anomalies: 0,
       lines: 0,
+      ...(shard ? { fleet: fleetSize } : {}),
     };
     const devices = this.updateFleet(listed.items, listed.rejected, report);
     metrics.devices.set(this.fleet.size);

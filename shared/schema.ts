@@ -9,6 +9,12 @@ export const MEASUREMENT = {
   stats: "stats",
   /** One point per detected anomaly event. */
   anomaly: "anomaly",
+  /**
+   * Hourly rollup of `reading`, written by the InfluxDB task the ingester
+   * ensures (ingest/rollup/), into the rollup bucket: tags client, device,
+   * type, metric; fields ROLLUP_FIELD; time = the hour's start.
+   */
+  readingHourly: "reading_hourly",
 } as const;
 
 export const TAG = {
@@ -83,3 +89,12 @@ export type AnomalyRule = (typeof ANOMALY_RULES)[number];
 
 export const SEVERITIES = ["info", "warning", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
+
+/** Fields of `reading_hourly`: the hour's raw samples of one device and metric summarised. */
+export const ROLLUP_FIELD = {
+  mean: "mean",
+  min: "min",
+  max: "max",
+  /** Integer: samples in the hour (weights the mean when hours are combined). */
+  count: "count",
+} as const;

@@ -14,6 +14,14 @@ export interface Scope {
 export interface FluxContext {
   readonly runner: QueryRunner;
   readonly bucket: string;
+  /** Hourly rollup (`reading_hourly`) for long ranges; absent = raw data only. */
+  readonly rollup?: RollupSource;
+}
+
+export interface RollupSource {
+  readonly bucket: string;
+  /** Ranges longer than this read the rollup. */
+  readonly afterMs: number;
 }
 
 /** ` and r.client == "<client>"`, or nothing for an admin. */

@@ -1,7 +1,7 @@
 // GET /v1/devices/{id}/series: one metric downsampled with aggregateWindow,
 // with a cap on the points one answer may hold.
 import { createRoute, z } from "@hono/zod-openapi";
-import { querySeries } from "../flux/series.js";
+import { everyForSource, querySeriesAuto } from "../flux/rollup.js";
 import { badRequest } from "../errors.js";
 import {
   deviceParams,
@@ -24,7 +24,7 @@ const route = createRoute({
   tags: ["devices"],
   summary: "A metric of a device, downsampled (aggregateWindow); each point at its window's start",
   description:
-    "`every` defaults to the smallest whole-second window (at least 1m) that keeps the answer within API_MAX_POINTS (default 1000) points; an explicit `every` that would exceed it is a 400.",
+    '`every` defaults to the smallest whole-second window (at least 1m) that keeps the answer within API_MAX_POINTS (default 1000) points; an explicit `every` that would exceed it is a 400. A range longer than API_ROLLUP_AFTER (default 7d) reads the hourly rollup (`source: "rollup"`): the default `every` is then rounded up to whole hours; an explicit `every` that is not whole hours, or `fn=last`, reads raw data.',
   security,
   request: { params: deviceParams, query: z.object({ metric, start: start(), stop, every, fn: seriesFn }) },
   responses: {
@@ -41,6 +41,7 @@ const route = createRoute({
             start: z.string(),
             stop: z.string(),
             points: z.array(z.object({ time: z.string(), value: z.number() })),
+            source: z.enum(["raw", "rollup"]),
           }),
         },
       },
@@ -72,10 +73,23 @@ export function seriesRouter(deps: RouteDeps) {
   return newRouter().openapi(route, async (c) => {
     const q = c.req.valid("query");
     const range = rangeOf(deps, q);
-    const everyMs = everyFor(q.every, range, deps.limits.maxPoints, deps.limits.maxRangeMs);
+    const everyMs = everyForSource(
+      deps.flux,
+      range,
+      everyFor(q.every, range, deps.limits.maxPoints, deps.limits.maxRangeMs),
+      q.every !== undefined,
+    );
     const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id);
     const m = q.metric ?? mainMetric(device.type);
-    const points = await querySeries(deps.flux, c.get("scope"), device.id, m, range, everyMs, q.fn);
+    const { points, source } = await querySeriesAuto(
+      deps.flux,
+      c.get("scope"),
+      device.id,
+      m,
+      range,
+      everyMs,
+      q.fn,
+    );
     return c.json(
       {
         scope: scopeOf(c),
@@ -86,6 +100,7 @@ export function seriesRouter(deps: RouteDeps) {
         start: iso(range.startMs),
         stop: iso(range.stopMs),
         points,
+        source,
       },
       200,
     );

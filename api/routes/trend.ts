@@ -2,7 +2,8 @@
 // (least-squares line with simple-statistics) and its direction.
 import { createRoute, z } from "@hono/zod-openapi";
 import { linearRegression, linearRegressionLine, mean, rSquared } from "simple-statistics";
-import { type SeriesPoint, querySeries } from "../flux/series.js";
+import { everyForSource, querySeriesAuto } from "../flux/rollup.js";
+import type { SeriesPoint } from "../flux/series.js";
 import {
   deviceParams,
   errorResponses,
@@ -50,7 +51,7 @@ const route = createRoute({
   path: "/v1/devices/{id}/trend",
   tags: ["devices"],
   summary: "Trend of a metric from start to now: slope per hour and direction",
-  description: `Linear regression (simple-statistics) over the series downsampled with mean per \`every\` (default 10m). direction is "flat" when the fitted change over the window is within ${FLAT_RELATIVE_CHANGE * 100} % of the mean level, "unknown" below 2 points.`,
+  description: `Linear regression (simple-statistics) over the series downsampled with mean per \`every\` (default 10m, or the smallest whole number of hours within API_MAX_POINTS when start is further back than API_ROLLUP_AFTER, default 7d: then the hourly rollup is read, \`source: "rollup"\`). direction is "flat" when the fitted change over the window is within ${FLAT_RELATIVE_CHANGE * 100} % of the mean level, "unknown" below 2 points.`,
   security,
   request: { params: deviceParams, query: z.object({ metric, start: start("-6h"), every }) },
   responses: {
@@ -69,6 +70,7 @@ const route = createRoute({
             slope_per_hour: z.number().nullable(),
             r2: z.number().nullable(),
             direction: z.enum(["rising", "falling", "flat", "unknown"]),
+            source: z.enum(["raw", "rollup"]),
           }),
         },
       },
@@ -82,10 +84,26 @@ export function trendRouter(deps: RouteDeps) {
   return newRouter().openapi(route, async (c) => {
     const q = c.req.valid("query");
     const range = rangeOf(deps, { start: q.start }, "-6h");
-    const everyMs = everyFor(q.every ?? "10m", range, deps.limits.maxPoints, deps.limits.maxRangeMs);
+    // A long range without an explicit every: automatic, whole hours (rollup) instead of 10m windows.
+    const long = deps.flux.rollup !== undefined && range.stopMs - range.startMs > deps.flux.rollup.afterMs;
+    const text = q.every ?? (long ? undefined : "10m");
+    const everyMs = everyForSource(
+      deps.flux,
+      range,
+      everyFor(text, range, deps.limits.maxPoints, deps.limits.maxRangeMs),
+      text !== undefined,
+    );
     const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id);
     const m = q.metric ?? mainMetric(device.type);
-    const points = await querySeries(deps.flux, c.get("scope"), device.id, m, range, everyMs, "mean");
+    const { points, source } = await querySeriesAuto(
+      deps.flux,
+      c.get("scope"),
+      device.id,
+      m,
+      range,
+      everyMs,
+      "mean",
+    );
     const t = trendOf(points);
     return c.json(
       {
@@ -99,6 +117,7 @@ export function trendRouter(deps: RouteDeps) {
         slope_per_hour: t.slopePerHour,
         r2: t.r2,
         direction: t.direction,
+        source,
       },
       200,
     );

@@ -288,6 +288,60 @@ export const apiEnv = {
   }),
 };
 
+/** Sharded ingestion (ingest/shard.ts): each replica pulls only the devices it owns. */
+export const ingestShardEnv = {
+  index: envVar("INGEST_SHARD_INDEX", intInRange(0, 9999), {
+    default: "0",
+    doc: "This replica's shard, 0..INGEST_SHARD_COUNT-1; when unset and INGEST_SHARD_FROM_HOSTNAME=true, the StatefulSet ordinal of HOSTNAME (`ingest-2` -> 2)",
+  }),
+  count: envVar("INGEST_SHARD_COUNT", intInRange(1, 10000), {
+    default: "1",
+    doc: "Ingester replicas sharing the fleet (rendezvous hashing of the device id); every replica must get the same value",
+  }),
+  fromHostname: envVar(
+    "INGEST_SHARD_FROM_HOSTNAME",
+    oneOf(["true", "false"]).transform((v) => v === "true"),
+    {
+      default: "false",
+      doc: "Take the shard index from the trailing `-<n>` of HOSTNAME when INGEST_SHARD_INDEX is unset (Kubernetes StatefulSet)",
+    },
+  ),
+};
+
+/** Optional retention: empty = leave an existing bucket alone (never shrink one silently). */
+const optionalRetention = z
+  .string()
+  .trim()
+  .regex(/^$|^(\d+(s|m|h|d|w))+$|^inf$/, 'expected a duration of at least 1h such as "30d", or "inf"');
+
+/** Downsampled history: the hourly rollup bucket and task the ingester ensures, and where the API reads it. */
+export const rollupEnv = {
+  bucket: envVar("INFLUX_ROLLUP_BUCKET", z.string().trim(), {
+    default: "",
+    doc: "Bucket of the hourly rollup (`reading_hourly`); empty = `<INFLUX_BUCKET>_rollup`",
+  }),
+  rollupRetention: envVar("INFLUX_ROLLUP_RETENTION", optionalRetention, {
+    default: "",
+    doc: "Retention of the rollup bucket (`inf` = forever); empty = forever when the ingester creates it, an existing bucket left as it is",
+  }),
+  rawRetention: envVar("INFLUX_RAW_RETENTION", optionalRetention, {
+    default: "",
+    doc: "Retention of INFLUX_BUCKET, applied (and logged) by the ingester when set; empty = never changed",
+  }),
+  lookback: envVar("INFLUX_ROLLUP_LOOKBACK", positiveDuration, {
+    default: "6h",
+    doc: "Each hourly task run re-aggregates this many complete hours back, so late points (spool catch-up) are rolled up too",
+  }),
+  ensure: envVar("INGEST_ROLLUP", oneOf(["auto", "true", "false"]), {
+    default: "auto",
+    doc: "Ingester ensures the rollup bucket and task at start: `auto` = shard 0 only, `true` = every replica, `false` = never",
+  }),
+  apiAfter: envVar("API_ROLLUP_AFTER", positiveDuration, {
+    default: "7d",
+    doc: "The API's series and trend read the hourly rollup when start..stop is longer than this, raw data otherwise",
+  }),
+};
+
 export const allEnvGroups = {
   influx: influxEnv,
   log: logEnv,
@@ -295,4 +349,6 @@ export const allEnvGroups = {
   ingest: ingestEnv,
   ingestSink: ingestSinkEnv,
   api: apiEnv,
+  ingestShard: ingestShardEnv,
+  rollup: rollupEnv,
 } as const;

@@ -1,0 +1,69 @@
+// The Flux of the hourly rollup task: every hour, the last `lookback` of
+// complete hours of raw `reading` points, summarised per device, metric and
+// hour (mean, min, max, count) into `reading_hourly` in the rollup bucket.
+// Re-aggregating a few hours back on every run picks up points that reached
+// InfluxDB late (an ingester draining its spool after an outage); rewriting
+// an hour writes the same series and time again, so it overwrites, never
+// duplicates.
+import { flux, fluxExpression } from "@influxdata/influxdb-client";
+import { MEASUREMENT, ROLLUP_FIELD, TAG } from "../../shared/schema.js";
+
+export interface RollupTaskSpec {
+  /** Task name; also the `option task` name, which InfluxDB keeps in step with it. */
+  name: string;
+  org: string;
+  rawBucket: string;
+  rollupBucket: string;
+  /** Flux duration such as "6h": how far back each run re-aggregates. */
+  lookback: string;
+}
+
+/** Runs at minute 5 of each hour, so the ingester's last points of the hour (one cycle, one flush) are in. */
+export const TASK_EVERY = "1h";
+export const TASK_OFFSET = "5m";
+
+export function rollupTaskName(rawBucket: string): string {
+  return `iot-rollup-hourly:${rawBucket}`;
+}
+
+const DURATION = /^(\d+(ns|us|ms|s|m|h|d|w|mo|y))+$/;
+
+/** A duration literal (InfluxDB reads `option task` statically: it must be a literal, not duration(v:)). */
+function durationLiteral(text: string) {
+  if (!DURATION.test(text)) throw new Error(`not a Flux duration: ${JSON.stringify(text)}`);
+  return fluxExpression(text);
+}
+
+/** The task's Flux; every name reaches it through the client's string-literal escaping. */
+export function rollupTaskFlux(spec: RollupTaskSpec): string {
+  const tags = [TAG.client, TAG.device, TAG.type, TAG.metric];
+  const metric = fluxExpression(TAG.metric);
+  return flux`import "date"
+
+option task = {name: ${spec.name}, every: ${durationLiteral(TASK_EVERY)}, offset: ${durationLiteral(TASK_OFFSET)}}
+
+// Complete hours only: the current hour is rolled up by the next run.
+stop = date.truncate(t: now(), unit: 1h)
+start = date.sub(d: ${durationLiteral(spec.lookback)}, from: stop)
+
+raw =
+    from(bucket: ${spec.rawBucket})
+        |> range(start: start, stop: stop)
+        |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading})
+
+hourly = (tables=<-, field, fn) =>
+    tables
+        |> aggregateWindow(every: 1h, fn: fn, createEmpty: false, timeSrc: "_start")
+        |> map(fn: (r) => ({r with ${metric}: r._field, _field: field, _measurement: ${MEASUREMENT.readingHourly}}))
+
+union(
+    tables: [
+        raw |> hourly(field: ${ROLLUP_FIELD.mean}, fn: mean),
+        raw |> hourly(field: ${ROLLUP_FIELD.min}, fn: min),
+        raw |> hourly(field: ${ROLLUP_FIELD.max}, fn: max),
+        raw |> hourly(field: ${ROLLUP_FIELD.count}, fn: count),
+    ],
+)
+    |> to(bucket: ${spec.rollupBucket}, org: ${spec.org}, tagColumns: ${tags})
+`.toString();
+}
