@@ -46,8 +46,9 @@ export function startService(entry: string, env: Record<string, string>): Servic
   child.stderr.on("data", (chunk: Buffer) => {
     err = (err + chunk.toString()).slice(-20_000);
   });
+  // "close", not "exit": it comes once stdout is drained, so the last log lines are in.
   const exited = new Promise<number | string>((resolve) =>
-    child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
+    child.once("close", (code, signal) => resolve(code ?? signal ?? "unknown")),
   );
 
   const waitForLog = async (match: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000) => {

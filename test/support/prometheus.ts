@@ -126,7 +126,8 @@ export async function startPrometheus(
     return body.data.result;
   };
 
-  const waitFor = async (promql: string, accept: (s: PromSample[]) => boolean, timeoutMs = 20_000) => {
+  // Generous: on a loaded 2-core machine the first scrapes can lag well behind the interval.
+  const waitFor = async (promql: string, accept: (s: PromSample[]) => boolean, timeoutMs = 90_000) => {
     const until = Date.now() + timeoutMs;
     let last: PromSample[] = [];
     while (Date.now() < until) {
