@@ -6,6 +6,8 @@ import { createLogger } from "../shared/log.js";
 import { startMetricsServer } from "../shared/metrics/server.js";
 import { influxEnv, ingestEnv, ingestSinkEnv, logEnv, readEnvGroupsOrExit } from "../shared/config/index.js";
 import { createIngestMetrics } from "./metrics.js";
+import { openNotifierFromConfig } from "./notify/index.js";
+import { ingestNotifyEnv, readEnvOrExit } from "../shared/config/index.js";
 import { Pipeline } from "./pipeline.js";
 import { Scheduler } from "./scheduler.js";
 import { createInfluxSink } from "./sink/influx-sink.js";
@@ -62,6 +64,17 @@ try {
   log.warn({ err: (err as Error).message }, "InfluxDB unreachable at start: using the local checkpoint only");
 }
 
+// Anomaly webhooks (optional): a bad endpoints file stops the process like any bad configuration.
+const notifyCfg = readEnvOrExit(ingestNotifyEnv);
+let notifier: Awaited<ReturnType<typeof openNotifierFromConfig>>;
+try {
+  notifier = await openNotifierFromConfig(notifyCfg, cfg.sink.spoolDir, metrics.registry, log);
+} catch (err) {
+  process.stderr.write(`Invalid configuration:\n  - ${(err as Error).message}\n`);
+  process.exit(1);
+}
+if (notifier) log.info({ endpoints: Object.keys(notifier.stats()) }, "anomaly webhooks enabled");
+
 const source = new IotApiClient({
   baseUrl: cfg.ingest.iotApiUrl,
   timeoutMs: cfg.ingest.requestTimeoutMs,
@@ -82,6 +95,7 @@ const pipeline = new Pipeline({
   metrics,
   log,
   concurrency: cfg.ingest.concurrency,
+  ...(notifier ? { notifier } : {}),
 });
 const scheduler = new Scheduler(pipeline, metrics, log, cfg.ingest.cron);
 
@@ -101,6 +115,7 @@ const server = await startMetricsServer(metrics.registry, {
 });
 
 sink.start();
+notifier?.start();
 scheduler.start();
 log.info(
   {
@@ -127,6 +142,7 @@ async function shutdown(signal: string) {
   deadline.unref();
   await scheduler.stop();
   await sink.close(Math.max(1000, cfg.ingest.shutdownTimeoutMs / 2));
+  await notifier?.close(Math.max(500, cfg.ingest.shutdownTimeoutMs / 4));
   await server.close();
   log.info({ spool: sink.stats() }, "stopped");
   process.exit(0);
