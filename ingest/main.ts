@@ -81,6 +81,7 @@ const source = new IotApiClient({
   retries: cfg.ingest.retries,
   retryBaseDelayMs: cfg.ingest.retryBaseMs,
   timeZone: cfg.ingest.timeZone,
+  caFile: cfg.ingest.iotApiCaFile,
   onAttempt: (endpoint, status, seconds) => metrics.upstreamDuration.observe({ endpoint, status }, seconds),
   onRetry: (endpoint) => metrics.upstreamRetries.inc({ endpoint }),
 });

@@ -1,5 +1,6 @@
 // Every environment variable the product reads, grouped by the part that
 // needs it. Later parts add their groups here and to `allEnvGroups`.
+import { existsSync } from "node:fs";
 import { z } from "zod";
 import { envVar, httpUrl, nonEmpty, oneOf, intInRange, port } from "./env.js";
 import { validate as validateCron } from "node-cron";
@@ -7,6 +8,12 @@ import { isValidTimeZone } from "../time-zone.js";
 import { parseWindowSpec } from "../../ingest/transforms/rolling-stats.js";
 
 export * from "./env.js";
+
+/** An optional PEM file: empty, or a file that exists (read when the connection opens). */
+const pemFile = z
+  .string()
+  .trim()
+  .refine((p) => p === "" || existsSync(p), "expected the path of a readable PEM file (or empty)");
 
 /** InfluxDB 2.x connection, shared by the ingester, the API and the stack scripts. */
 export const influxEnv = {
@@ -27,6 +34,10 @@ export const influxEnv = {
     default: "10000",
     doc: "Timeout of one InfluxDB HTTP request, in milliseconds",
   }),
+  caFile: envVar("INFLUX_CA_FILE", pemFile, {
+    default: "",
+    doc: "PEM file of a CA to trust (besides the public ones) for an https:// INFLUX_URL; `scripts/dev-certs.sh` makes one",
+  }),
 };
 
 export const logEnv = {
@@ -41,6 +52,10 @@ export const ingestEnv = {
   iotApiUrl: envVar("IOT_API_URL", httpUrl, {
     default: "http://localhost:5001",
     doc: "Base URL of the IoT API (the simulator, or the public upstream)",
+  }),
+  iotApiCaFile: envVar("IOT_API_CA_FILE", pemFile, {
+    default: "",
+    doc: "PEM file of a CA to trust (besides the public ones) for an https:// IOT_API_URL",
   }),
   timeZone: envVar(
     "IOT_API_TIMEZONE",
