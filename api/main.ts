@@ -2,10 +2,13 @@
 // lets requests in flight finish and exits 0.
 import { apiEnv, influxEnv, logEnv, readEnvGroupsOrExit } from "../shared/config/index.js";
 import { createLogger } from "../shared/log.js";
+import { influxTlsEnv, readEnvOrExit } from "../shared/config/index.js";
 import { type RunningApi, startApi } from "./server.js";
 
 const cfg = readEnvGroupsOrExit({ influx: influxEnv, api: apiEnv, log: logEnv });
 const log = createLogger("api", cfg.log.level);
+// INFLUX_CA_FILE: checked here, read by createInfluxClient() (shared/influx/client.ts).
+readEnvOrExit(influxTlsEnv);
 
 let api: RunningApi;
 try {

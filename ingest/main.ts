@@ -7,7 +7,7 @@ import { startMetricsServer } from "../shared/metrics/server.js";
 import { influxEnv, ingestEnv, ingestSinkEnv, logEnv, readEnvGroupsOrExit } from "../shared/config/index.js";
 import { createIngestMetrics } from "./metrics.js";
 import { openNotifierFromConfig } from "./notify/index.js";
-import { ingestNotifyEnv, readEnvOrExit } from "../shared/config/index.js";
+import { influxTlsEnv, ingestNotifyEnv, readEnvOrExit } from "../shared/config/index.js";
 import { Pipeline } from "./pipeline.js";
 import { Scheduler } from "./scheduler.js";
 import { createInfluxSink } from "./sink/influx-sink.js";
@@ -63,6 +63,9 @@ try {
 } catch (err) {
   log.warn({ err: (err as Error).message }, "InfluxDB unreachable at start: using the local checkpoint only");
 }
+
+// INFLUX_CA_FILE is checked here and read by createInfluxClient() for every client.
+readEnvOrExit(influxTlsEnv);
 
 // Anomaly webhooks (optional): a bad endpoints file stops the process like any bad configuration.
 const notifyCfg = readEnvOrExit(ingestNotifyEnv);

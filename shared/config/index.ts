@@ -34,6 +34,14 @@ export const influxEnv = {
     default: "10000",
     doc: "Timeout of one InfluxDB HTTP request, in milliseconds",
   }),
+};
+
+/**
+ * TLS trust for InfluxDB, read by the ingester and the API next to `influxEnv`.
+ * createInfluxClient() also reads INFLUX_CA_FILE itself, so every client of the
+ * process (the sink's too) trusts the same CA.
+ */
+export const influxTlsEnv = {
   caFile: envVar("INFLUX_CA_FILE", pemFile, {
     default: "",
     doc: "PEM file of a CA to trust (besides the public ones) for an https:// INFLUX_URL; `scripts/dev-certs.sh` makes one",
@@ -341,6 +349,7 @@ export const apiEnv = {
 
 export const allEnvGroups = {
   influx: influxEnv,
+  influxTls: influxTlsEnv,
   log: logEnv,
   simulator: simulatorEnv,
   ingest: ingestEnv,

@@ -12,8 +12,9 @@ export interface InfluxConnection {
 
 /** The one way the product opens InfluxDB: the official client, with our timeout and CA. */
 export function createInfluxClient({ url, token, timeoutMs = 10_000, caFile }: InfluxConnection): InfluxDB {
-  // Some callers (the ingester's sink) pass only url/token/timeout, so the
-  // process-wide INFLUX_CA_FILE applies when no CA is given explicitly.
+  // The process-wide INFLUX_CA_FILE (validated at start by `influxTlsEnv`)
+  // applies when no CA is given, so every caller (the sink, recovery, the
+  // API) trusts the same CA without passing it along.
   const ca = caFile ?? process.env.INFLUX_CA_FILE ?? "";
   if (ca && url.startsWith("https:"))
     return new InfluxDB({
