@@ -182,10 +182,20 @@ export class WebhookNotifier implements AnomalyNotifier {
       const total: DeliveryReport = { sent: 0, failed: 0, dropped: 0, pending: 0 };
       do {
         q.again = false;
-        const r = await this.deliverOnce(q);
-        total.sent += r.sent;
-        total.failed += r.failed;
-        total.dropped += r.dropped;
+        try {
+          const r = await this.deliverOnce(q);
+          total.sent += r.sent;
+          total.failed += r.failed;
+          total.dropped += r.dropped;
+        } catch (err) {
+          // An outbox I/O error: back off like a failed attempt rather than crash the ingester.
+          q.attempts += 1;
+          q.nextAt = this.now() + this.backoffMs(q.attempts);
+          this.opts.logger.error(
+            { endpoint: q.endpoint.id, err: (err as Error).message },
+            "webhook outbox error: will retry",
+          );
+        }
       } while (q.again && q.attempts === 0 && !this.closed);
       total.pending = q.outbox.stats().lines;
       return total;
@@ -273,6 +283,8 @@ export class WebhookNotifier implements AnomalyNotifier {
           "x-iot-delivery-attempt": String(attempt),
         },
         signal: AbortSignal.timeout(this.opts.timeoutMs),
+        // A redirect is a failure: the signed body is not re-sent elsewhere.
+        redirect: "manual",
       });
       // Read the answer to the end so the keep-alive socket is reusable.
       await res.arrayBuffer().catch(() => undefined);
