@@ -4,8 +4,18 @@
 import { createInfluxClient } from "../shared/influx/client.js";
 import { createLogger } from "../shared/log.js";
 import { startMetricsServer } from "../shared/metrics/server.js";
-import { influxEnv, ingestEnv, ingestSinkEnv, logEnv, readEnvGroupsOrExit } from "../shared/config/index.js";
+import {
+  influxEnv,
+  ingestEnv,
+  ingestNotifyEnv,
+  ingestShardEnv,
+  ingestSinkEnv,
+  logEnv,
+  readEnvGroupsOrExit,
+  rollupEnv,
+} from "../shared/config/index.js";
 import { createIngestMetrics } from "./metrics.js";
+import { openNotifierFromConfig } from "./notify/index.js";
 import { Pipeline } from "./pipeline.js";
 import { Scheduler } from "./scheduler.js";
 import { createInfluxSink } from "./sink/influx-sink.js";
@@ -16,24 +26,29 @@ import { AnomalyDetector, SilenceTracker } from "./transforms/anomaly-rules.js";
 import { RollingStats } from "./transforms/rolling-stats.js";
 import { loadRules } from "./transforms/rules-config.js";
 import { Watermarks } from "./transforms/watermark.js";
-import { ingestShardEnv, readEnvOrExit, rollupEnv } from "../shared/config/index.js";
 import { ShardFilter, resolveShard } from "./shard.js";
 import { type RollupPlan, RollupKeeper, ensureRollup, rollupPlan } from "./rollup/ensure.js";
 
-const cfg = readEnvGroupsOrExit({ influx: influxEnv, ingest: ingestEnv, sink: ingestSinkEnv, log: logEnv });
+const cfg = readEnvGroupsOrExit({
+  influx: influxEnv,
+  ingest: ingestEnv,
+  sink: ingestSinkEnv,
+  shard: ingestShardEnv,
+  rollup: rollupEnv,
+  notify: ingestNotifyEnv,
+  log: logEnv,
+});
 const log = createLogger("ingest", cfg.log.level);
-const shardCfg = readEnvOrExit(ingestShardEnv);
 let shard: ShardFilter;
 try {
-  shard = new ShardFilter(resolveShard(shardCfg, process.env));
+  shard = new ShardFilter(resolveShard(cfg.shard, process.env));
 } catch (err) {
   process.stderr.write(`Invalid configuration:\n  - ${(err as Error).message}\n`);
   process.exit(1);
 }
-const rollupCfg = readEnvOrExit(rollupEnv);
 let plan: RollupPlan;
 try {
-  plan = rollupPlan(cfg.influx, rollupCfg);
+  plan = rollupPlan(cfg.influx, cfg.rollup);
 } catch (err) {
   process.stderr.write(`Invalid configuration:\n  - ${(err as Error).message}\n`);
   process.exit(1);
@@ -81,12 +96,23 @@ try {
   log.warn({ err: (err as Error).message }, "InfluxDB unreachable at start: using the local checkpoint only");
 }
 
+// Anomaly webhooks (optional): a bad endpoints file stops the process like any bad configuration.
+let notifier: Awaited<ReturnType<typeof openNotifierFromConfig>>;
+try {
+  notifier = await openNotifierFromConfig(cfg.notify, cfg.sink.spoolDir, metrics.registry, log);
+} catch (err) {
+  process.stderr.write(`Invalid configuration:\n  - ${(err as Error).message}\n`);
+  process.exit(1);
+}
+if (notifier) log.info({ endpoints: Object.keys(notifier.stats()) }, "anomaly webhooks enabled");
+
 const source = new IotApiClient({
   baseUrl: cfg.ingest.iotApiUrl,
   timeoutMs: cfg.ingest.requestTimeoutMs,
   retries: cfg.ingest.retries,
   retryBaseDelayMs: cfg.ingest.retryBaseMs,
   timeZone: cfg.ingest.timeZone,
+  caFile: cfg.ingest.iotApiCaFile,
   onAttempt: (endpoint, status, seconds) => metrics.upstreamDuration.observe({ endpoint, status }, seconds),
   onRetry: (endpoint) => metrics.upstreamRetries.inc({ endpoint }),
 });
@@ -102,6 +128,7 @@ const pipeline = new Pipeline({
   log,
   concurrency: cfg.ingest.concurrency,
   shard,
+  ...(notifier ? { notifier } : {}),
 });
 const scheduler = new Scheduler(pipeline, metrics, log, cfg.ingest.cron);
 
@@ -121,10 +148,11 @@ const server = await startMetricsServer(metrics.registry, {
 });
 
 sink.start();
+notifier?.start();
 scheduler.start();
 // Downsampled history: by default shard 0 alone ensures the rollup bucket and
 // task, so replicas starting together do not race to create them.
-const ensureHere = rollupCfg.ensure === "true" || (rollupCfg.ensure === "auto" && shard.shard.index === 0);
+const ensureHere = cfg.rollup.ensure === "true" || (cfg.rollup.ensure === "auto" && shard.shard.index === 0);
 const rollupKeeper = ensureHere ? new RollupKeeper(() => ensureRollup(influx, plan, log), log) : undefined;
 rollupKeeper?.start();
 log.info(
@@ -154,6 +182,7 @@ async function shutdown(signal: string) {
   rollupKeeper?.stop();
   await scheduler.stop();
   await sink.close(Math.max(1000, cfg.ingest.shutdownTimeoutMs / 2));
+  await notifier?.close(Math.max(500, cfg.ingest.shutdownTimeoutMs / 4));
   await server.close();
   log.info({ spool: sink.stats() }, "stopped");
   process.exit(0);

@@ -6,6 +6,7 @@ import pLimit from "p-limit";
 import type { Logger } from "../shared/log.js";
 import { HISTORY_METRIC } from "../shared/schema.js";
 import type { IngestMetrics } from "./metrics.js";
+import type { AnomalyNotifier } from "./notify/notifier.js";
 import { anomalyLine, readingLine, statsLine } from "./points.js";
 import type { FetchResult, IotApiClient } from "./source/iot-api-client.js";
 import type { Device, Rejected } from "./source/responses.js";
@@ -37,6 +38,8 @@ export interface PipelineDeps {
   now?: () => number;
   /** Sharded ingestion: only the devices this replica owns are pulled (absent = all). */
   shard?: ShardFilter;
+  /** Anomaly webhooks; gets each cycle's events once they are spooled. */
+  notifier?: AnomalyNotifier;
 }
 
 export interface CycleReport {
@@ -136,6 +139,8 @@ export class Pipeline {
     }
 
     if (lines.length > 0) await sink.enqueue(lines);
+    // Only spooled events are announced: a receiver never hears of an anomaly that could still be lost.
+    if (anomalies.length > 0) await this.deps.notifier?.notify(anomalies);
     watermarks.advance(accepted);
     await checkpoint.save(watermarks);
     void sink.drain();

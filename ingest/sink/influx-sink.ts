@@ -47,6 +47,7 @@ export interface InfluxSinkOptions {
   org: string;
   bucket: string;
   timeoutMs?: number;
+  caFile?: string;
   /** The `ingestSinkEnv` config group fits. */
   spoolDir: string;
   spoolMaxBytes: number;
@@ -96,7 +97,7 @@ export class InfluxSink implements Sink {
     private readonly metrics: SinkMetrics,
   ) {
     this.target = {
-      client: createInfluxClient({ url: options.url, token: options.token, timeoutMs: options.timeoutMs }),
+      client: createInfluxClient(options),
       org: options.org,
       bucket: options.bucket,
       gzipThreshold: options.gzipThreshold,

@@ -4,6 +4,8 @@
 // entry and turned into Samples; anything malformed is returned as rejected.
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
+import { readFileSync } from "node:fs";
+import { rootCertificates } from "node:tls";
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from "axios";
 import axiosRetry, { exponentialDelay, isNetworkError } from "axios-retry";
 import { z } from "zod";
@@ -28,6 +30,8 @@ export interface IotApiClientOptions {
   /** First retry delay; doubles per attempt, with jitter. */
   retryBaseDelayMs: number;
   timeZone: string;
+  /** PEM CA to trust besides the public ones (IOT_API_CA_FILE). */
+  caFile?: string;
   /** Called once per HTTP attempt, for the request-duration histogram. */
   onAttempt?: (endpoint: string, status: string, seconds: number) => void;
   /** Called before each retry. */
@@ -105,7 +109,12 @@ export class IotApiClient {
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+      httpsAgent: new HttpsAgent({
+        keepAlive: true,
+        maxSockets: 64,
+        // Node's `ca` replaces its bundle: keep the public roots next to the custom CA.
+        ...(options.caFile ? { ca: [...rootCertificates, readFileSync(options.caFile, "utf8")] } : {}),
+      }),
       headers: { Accept: "application/json" },
     });
     // Status 5xx is answered with validateStatus true, so turn it into an

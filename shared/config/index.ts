@@ -1,5 +1,6 @@
 // Every environment variable the product reads, grouped by the part that
 // needs it. Later parts add their groups here and to `allEnvGroups`.
+import { existsSync } from "node:fs";
 import { z } from "zod";
 import { envVar, httpUrl, nonEmpty, oneOf, intInRange, port } from "./env.js";
 import { validate as validateCron } from "node-cron";
@@ -7,6 +8,12 @@ import { isValidTimeZone } from "../time.js";
 import { windowSpec } from "./window-spec.js";
 
 export * from "./env.js";
+
+/** An optional PEM file: empty, or a file that exists (read when the connection opens). */
+const pemFile = z
+  .string()
+  .trim()
+  .refine((p) => p === "" || existsSync(p), "expected the path of a readable PEM file (or empty)");
 
 /** InfluxDB 2.x connection, shared by the ingester, the API and the stack scripts. */
 export const influxEnv = {
@@ -27,6 +34,10 @@ export const influxEnv = {
     default: "10000",
     doc: "Timeout of one InfluxDB HTTP request, in milliseconds",
   }),
+  caFile: envVar("INFLUX_CA_FILE", pemFile, {
+    default: "",
+    doc: "PEM file of a CA to trust (besides the public ones) for an https:// INFLUX_URL; `scripts/dev-certs.sh` makes one",
+  }),
 };
 
 export const logEnv = {
@@ -41,6 +52,10 @@ export const ingestEnv = {
   iotApiUrl: envVar("IOT_API_URL", httpUrl, {
     default: "http://localhost:5001",
     doc: "Base URL of the IoT API (the simulator, or the public upstream)",
+  }),
+  iotApiCaFile: envVar("IOT_API_CA_FILE", pemFile, {
+    default: "",
+    doc: "PEM file of a CA to trust (besides the public ones) for an https:// IOT_API_URL",
   }),
   timeZone: envVar(
     "IOT_API_TIMEZONE",
@@ -127,6 +142,38 @@ export const ingestSinkEnv = {
   gzipThreshold: envVar("INGEST_GZIP_THRESHOLD", intInRange(0, Number.MAX_SAFE_INTEGER), {
     default: "1000",
     doc: "Write requests with a body larger than this many bytes are gzip-compressed",
+  }),
+};
+
+/** Anomaly webhooks of the ingester (ingest/notify); off while INGEST_WEBHOOKS_FILE is empty. */
+export const ingestNotifyEnv = {
+  webhooksFile: envVar("INGEST_WEBHOOKS_FILE", z.string(), {
+    default: "",
+    doc: "JSON list of webhook endpoints `{url, secret or secret_env, name?, clients?, rules?, severities?, cooldown_s?}` (see README); empty = no webhooks",
+  }),
+  retryHorizonS: envVar("INGEST_WEBHOOK_RETRY_HORIZON_S", intInRange(1, 30 * 86_400), {
+    default: "86400",
+    doc: "Undelivered webhook batches older than this many seconds are dropped (counted)",
+  }),
+  cooldownS: envVar("INGEST_WEBHOOK_COOLDOWN_S", intInRange(0, 7 * 86_400), {
+    default: "300",
+    doc: "Per endpoint, device and rule: events within this many seconds (event time) of the last one sent are suppressed; 0 = off",
+  }),
+  batchSize: envVar("INGEST_WEBHOOK_BATCH_SIZE", intInRange(1, 1000), {
+    default: "20",
+    doc: "Most anomaly events per webhook request",
+  }),
+  timeoutMs: envVar("INGEST_WEBHOOK_TIMEOUT_MS", intInRange(100, 120_000), {
+    default: "5000",
+    doc: "Timeout of one webhook request, in ms",
+  }),
+  retryBaseMs: envVar("INGEST_WEBHOOK_RETRY_BASE_MS", intInRange(10, 3_600_000), {
+    default: "1000",
+    doc: "First webhook retry delay in ms; doubles per failed attempt, with jitter",
+  }),
+  retryMaxMs: envVar("INGEST_WEBHOOK_RETRY_MAX_MS", intInRange(10, 86_400_000), {
+    default: "300000",
+    doc: "Longest delay between webhook retries, in ms",
   }),
 };
 
@@ -348,6 +395,7 @@ export const allEnvGroups = {
   simulator: simulatorEnv,
   ingest: ingestEnv,
   ingestSink: ingestSinkEnv,
+  ingestNotify: ingestNotifyEnv,
   api: apiEnv,
   ingestShard: ingestShardEnv,
   rollup: rollupEnv,

@@ -10,6 +10,7 @@ describe("readEnv", () => {
       org: "iot",
       bucket: "iot",
       timeoutMs: 10000,
+      caFile: "",
     });
   });
 

@@ -1,0 +1,74 @@
+// What a webhook receives: a small batch of anomaly events as JSON. Each event
+// carries a stable id (a hash of device, rule, metric and time), so a receiver
+// can drop the duplicates that at-least-once delivery may produce.
+import { createHash } from "node:crypto";
+import type { AnomalyEvent } from "../transforms/anomaly-rules.js";
+
+export const PAYLOAD_VERSION = 1;
+
+export interface WebhookEvent {
+  /** Stable: the same detection always gets the same id, across retries and restarts. */
+  id: string;
+  device: string;
+  client: string;
+  type: string;
+  metric: string;
+  rule: string;
+  severity: string;
+  /** The sample's time, RFC 3339 (millisecond precision); `time_us` keeps the microseconds. */
+  time: string;
+  time_us: number;
+  value: number;
+  threshold: number;
+  score: number;
+  message: string;
+}
+
+export interface WebhookPayload {
+  version: typeof PAYLOAD_VERSION;
+  /** Hash of the batch's event ids: the same batch keeps its id on every attempt. */
+  batch_id: string;
+  events: WebhookEvent[];
+}
+
+export function webhookEventId(e: { device: string; rule: string; metric: string; timeUs: number }): string {
+  // NUL cannot occur in the ids the upstream serves, so the fields cannot run into each other.
+  return createHash("sha256")
+    .update(`${e.device}\0${e.rule}\0${e.metric}\0${e.timeUs}`)
+    .digest("hex")
+    .slice(0, 32);
+}
+
+export function toWebhookEvent(e: AnomalyEvent): WebhookEvent {
+  return {
+    id: webhookEventId(e),
+    device: e.device,
+    client: e.client,
+    type: e.type,
+    metric: e.metric,
+    rule: e.rule,
+    severity: e.severity,
+    time: new Date(Math.floor(e.timeUs / 1000)).toISOString(),
+    time_us: e.timeUs,
+    value: e.value,
+    threshold: e.threshold,
+    score: e.score,
+    message: e.message,
+  };
+}
+
+export function batchId(events: readonly WebhookEvent[]): string {
+  return createHash("sha256")
+    .update(events.map((e) => e.id).join(","))
+    .digest("hex")
+    .slice(0, 32);
+}
+
+/** The exact body sent; built from the stored events, so every attempt sends the same bytes. */
+export function payloadBody(events: WebhookEvent[]): string {
+  return JSON.stringify({
+    version: PAYLOAD_VERSION,
+    batch_id: batchId(events),
+    events,
+  } satisfies WebhookPayload);
+}
