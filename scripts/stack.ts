@@ -36,6 +36,9 @@ if (flags.help) {
 }
 
 const say = (line: string) => process.stdout.write(`[stack] ${line}\n`);
+// Ctrl-C also ends npm and its shell, which may close our stdout: the
+// clean-up below must still run to the end.
+process.stdout.on("error", () => undefined);
 const dir = resolve(flags.dir ?? join(repo, ".local", "stack"));
 const logs = join(dir, "logs");
 const influxEnv = { ...process.env, INFLUXDB_STATE_FILE: join(dir, "influxdb.env") };
