@@ -75,7 +75,7 @@ beforeAll(async () => {
     void hit("/v1/devices", KEY);
     void hit("/v1/devices");
     void hit("/v1/devices/no_such_device", KEY);
-  }, 250);
+  }, 500);
   const promPort = await freePort();
   prometheus = await startPrometheusWithConfig(
     prometheusBin,
