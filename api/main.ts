@@ -1,10 +1,10 @@
 // The API process: reads its configuration, serves until SIGTERM/SIGINT, then
 // lets requests in flight finish and exits 0.
-import { apiEnv, influxEnv, logEnv, readEnvGroupsOrExit, rollupEnv } from "../shared/config/index.js";
+import { processEnvGroups, readEnvGroupsOrExit } from "../shared/config/index.js";
 import { createLogger } from "../shared/log.js";
 import { type RunningApi, startApi } from "./server.js";
 
-const cfg = readEnvGroupsOrExit({ influx: influxEnv, api: apiEnv, log: logEnv, rollup: rollupEnv });
+const cfg = readEnvGroupsOrExit(processEnvGroups.api);
 const log = createLogger("api", cfg.log.level);
 
 let api: RunningApi;

@@ -4,16 +4,7 @@
 import { createInfluxClient } from "../shared/influx/client.js";
 import { createLogger } from "../shared/log.js";
 import { startMetricsServer } from "../shared/metrics/server.js";
-import {
-  influxEnv,
-  ingestEnv,
-  ingestNotifyEnv,
-  ingestShardEnv,
-  ingestSinkEnv,
-  logEnv,
-  readEnvGroupsOrExit,
-  rollupEnv,
-} from "../shared/config/index.js";
+import { processEnvGroups, readEnvGroupsOrExit } from "../shared/config/index.js";
 import { createIngestMetrics } from "./metrics.js";
 import { openNotifierFromConfig } from "./notify/index.js";
 import { Pipeline } from "./pipeline.js";
@@ -29,15 +20,7 @@ import { Watermarks } from "./transforms/watermark.js";
 import { ShardFilter, resolveShard } from "./shard.js";
 import { type RollupPlan, RollupKeeper, ensureRollup, rollupPlan } from "./rollup/ensure.js";
 
-const cfg = readEnvGroupsOrExit({
-  influx: influxEnv,
-  ingest: ingestEnv,
-  sink: ingestSinkEnv,
-  shard: ingestShardEnv,
-  rollup: rollupEnv,
-  notify: ingestNotifyEnv,
-  log: logEnv,
-});
+const cfg = readEnvGroupsOrExit(processEnvGroups.ingest);
 const log = createLogger("ingest", cfg.log.level);
 let shard: ShardFilter;
 try {

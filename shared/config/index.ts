@@ -400,3 +400,18 @@ export const allEnvGroups = {
   ingestShard: ingestShardEnv,
   rollup: rollupEnv,
 } as const;
+
+/** What each process reads: its entry point and the tests that check deployments use these. */
+export const processEnvGroups = {
+  simulator: { simulator: simulatorEnv, log: logEnv },
+  ingest: {
+    influx: influxEnv,
+    ingest: ingestEnv,
+    sink: ingestSinkEnv,
+    shard: ingestShardEnv,
+    rollup: rollupEnv,
+    notify: ingestNotifyEnv,
+    log: logEnv,
+  },
+  api: { influx: influxEnv, api: apiEnv, log: logEnv, rollup: rollupEnv },
+} as const;
