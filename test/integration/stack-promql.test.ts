@@ -19,7 +19,7 @@ import { influxServer, useTestBucket } from "../support/influx.js";
 import { type IngesterProcess, startIngester, tempSpoolDir } from "../support/ingester.js";
 import { type ServiceProcess, startService } from "../support/processes.js";
 import { loadDashboards, queriesOf } from "../support/stack-dashboards.js";
-import { type ConfiguredPrometheus, startPrometheusWithConfig } from "../support/stack-prometheus.js";
+import { type RunningPrometheus, startPrometheusWithConfig } from "../support/prometheus.js";
 
 const run = promisify(execFile);
 const prometheusBin = inject("prometheusBin");
@@ -33,7 +33,7 @@ const KEY = "stack-promql-test-key";
 let sim: RunningSimulator | undefined;
 let ingester: IngesterProcess | undefined;
 let api: ServiceProcess | undefined;
-let prometheus: ConfiguredPrometheus | undefined;
+let prometheus: RunningPrometheus | undefined;
 let traffic: NodeJS.Timeout | undefined;
 let spool: string | undefined;
 let apiPort = 0;
@@ -79,7 +79,6 @@ beforeAll(async () => {
   const promPort = await freePort();
   prometheus = await startPrometheusWithConfig(
     prometheusBin,
-    promPort,
     renderPrometheusConfig(
       {
         ingest: `127.0.0.1:${ingester.metricsPort}`,
@@ -88,6 +87,7 @@ beforeAll(async () => {
       },
       { scrapeInterval: "1s" },
     ),
+    promPort,
   );
 }, 120_000);
 
@@ -145,9 +145,9 @@ describe.skipIf(!prometheusBin || !influxServer)("dashboard PromQL against a rea
   it("scrapes the ingester, the API and itself with the repo's config", async () => {
     const up = await waitFor("all targets up", async () => {
       const r = await prometheus!.query("up");
-      return r.result.length === 3 && r.result.every((s) => s.value?.[1] === "1") ? r : undefined;
+      return r.length === 3 && r.every((s) => s.value[1] === "1") ? r : undefined;
     });
-    expect(up.result.map((s) => s.metric.job).sort()).toEqual(["api", "ingest", "prometheus"]);
+    expect(up.map((s) => s.metric.job).sort()).toEqual(["api", "ingest", "prometheus"]);
     const rules = await prometheus!.get<{ groups: { rules: { name: string }[] }[] }>("/api/v1/rules");
     expect(rules.groups.flatMap((g) => g.rules.map((r) => r.name))).toHaveLength(5);
   });
@@ -159,20 +159,20 @@ describe.skipIf(!prometheusBin || !influxServer)("dashboard PromQL against a rea
       expect(expr, q.where).not.toContain("$");
       const result = await waitFor(`${q.dashboard}: ${q.where}: ${expr}`, async () => {
         const r = await prometheus!.query(expr);
-        const numeric = r.result.filter((s) => s.value && !Number.isNaN(Number(s.value[1])));
+        const numeric = r.filter((s) => !Number.isNaN(Number(s.value[1])));
         return numeric.length > 0 ? r : undefined;
       });
-      expect(result.result.length, q.where).toBeGreaterThan(0);
+      expect(result.length, q.where).toBeGreaterThan(0);
     }
   });
 
   it("the edge gauges of both services are percentages", async () => {
     for (const name of ["edge_cpu_usage", "edge_memory_usage", "edge_disk_usage"]) {
       const r = await prometheus!.query(name);
-      expect(new Set(r.result.map((s) => s.metric.job)), name).toEqual(new Set(["api", "ingest"]));
-      for (const s of r.result) {
-        expect(Number(s.value![1])).toBeGreaterThanOrEqual(0);
-        expect(Number(s.value![1])).toBeLessThanOrEqual(100);
+      expect(new Set(r.map((s) => s.metric.job)), name).toEqual(new Set(["api", "ingest"]));
+      for (const s of r) {
+        expect(Number(s.value[1])).toBeGreaterThanOrEqual(0);
+        expect(Number(s.value[1])).toBeLessThanOrEqual(100);
       }
     }
   });

@@ -36,6 +36,10 @@ export interface PromSample {
 
 export interface RunningPrometheus {
   url: string;
+  port: number;
+  configFile: string;
+  /** GET an /api/v1/... path; returns `data`, throws unless status is success. */
+  get<T>(path: string): Promise<T>;
   /** Instant PromQL query; returns the vector's samples. */
   query(promql: string): Promise<PromSample[]>;
   /** Polls `query` until `accept` holds for its result, or throws after `timeoutMs`. */
@@ -64,10 +68,19 @@ export async function startPrometheus(
   targets: ScrapeTarget[],
   { scrapeIntervalSeconds = 1 } = {},
 ): Promise<RunningPrometheus> {
+  return startPrometheusWithConfig(bin, scrapeConfig(targets, scrapeIntervalSeconds));
+}
+
+/** Starts Prometheus with a whole config text (e.g. the repo's prometheus.yml, targets substituted). */
+export async function startPrometheusWithConfig(
+  bin: string,
+  configText: string,
+  port?: number,
+): Promise<RunningPrometheus> {
   const dir = await mkdtemp(join(tmpdir(), "prometheus-test-"));
   const configFile = join(dir, "prometheus.yml");
-  await writeFile(configFile, scrapeConfig(targets, scrapeIntervalSeconds));
-  const port = await freePort();
+  await writeFile(configFile, configText);
+  port ??= await freePort();
   const url = `http://127.0.0.1:${port}`;
   let output = "";
   const child: ChildProcess = spawn(
@@ -140,5 +153,11 @@ export async function startPrometheus(
     );
   };
 
-  return { url, query, waitFor, stop };
+  const get = async <T>(path: string): Promise<T> => {
+    const body = (await (await fetch(`${url}${path}`)).json()) as { status: string; error?: string; data: T };
+    if (body.status !== "success") throw new Error(`${path}: ${body.error ?? "failed"}`);
+    return body.data;
+  };
+
+  return { url, port, configFile, get, query, waitFor, stop };
 }
