@@ -26,14 +26,17 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string" },
     note: { type: "string", default: "" },
+    sizes: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    "npm run bench [-- --quick] [--only=write,cycles,api,detection] [--note=text]\n" +
+    "npm run bench [-- --quick] [--only=write,cycles,api,detection] [--sizes=100,1000] [--note=text]\n" +
       "  --quick  about two minutes: smaller fleets and shorter loads\n" +
-      "  INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG: use that InfluxDB instead of a throw-away influxd\n",
+      "  --sizes  fleet sizes of the full-cycle scenario\n" +
+      "  INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG: use that InfluxDB instead of a throw-away influxd\n" +
+      "  BENCH_PROFILE_DIR: write a --cpu-prof profile of every ingester and API process there\n",
   );
   process.exit(0);
 }
@@ -57,6 +60,8 @@ const config = quick
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 15, defaultWindows: true },
       detection: { devices: 10_000, cycles: 12 },
     };
+
+if (values.sizes) config.cycles.sizes = values.sizes.split(",").map(Number);
 
 const t0 = performance.now();
 const log = (msg: string) =>

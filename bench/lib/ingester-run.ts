@@ -7,7 +7,7 @@ import { rm } from "node:fs/promises";
 import { type RunningSimulator, startSimulator } from "../../simulator/server.js";
 import { type IngesterProcess, startIngester, tempSpoolDir } from "../../test/support/ingester.js";
 import type { BenchInflux } from "./influx.js";
-import { processMemory } from "./machine.js";
+import { PROFILE_PRELOAD, processMemory } from "./machine.js";
 
 export interface CycleLog {
   ms: number;
@@ -72,6 +72,7 @@ export async function startSession(influx: BenchInflux, o: SessionOptions): Prom
       INGEST_REQUEST_TIMEOUT_MS: "10000",
       INGEST_RETRY_BASE_MS: "250",
       INGEST_FLUSH_INTERVAL_MS: "1000",
+      ...(process.env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `--import=${PROFILE_PRELOAD}` } : {}),
       ...o.env,
     },
   );

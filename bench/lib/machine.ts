@@ -1,5 +1,6 @@
 // What the results were measured on, and the ingester's memory from /proc.
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { availableParallelism, loadavg, release, totalmem, type } from "node:os";
 import type { MachineInfo } from "./results.js";
 
@@ -63,3 +64,6 @@ export async function waitForIdle(
   }
   return { idle: false, ms: performance.now() - started };
 }
+
+/** Preload that writes a CPU profile of a child process into BENCH_PROFILE_DIR (see cpu-profile.js). */
+export const PROFILE_PRELOAD = join(import.meta.dirname, "cpu-profile.js");

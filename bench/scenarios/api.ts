@@ -18,7 +18,7 @@ import { generatedDevice } from "../../simulator/fleet.js";
 import { startService } from "../../test/support/processes.js";
 import { fleetLines } from "../lib/data.js";
 import { type BenchInflux, createBucket } from "../lib/influx.js";
-import { waitForIdle } from "../lib/machine.js";
+import { PROFILE_PRELOAD, waitForIdle } from "../lib/machine.js";
 import { writeRaw } from "../lib/raw-write.js";
 import type { ApiResults, EndpointFigures, EndpointResult } from "../lib/results.js";
 import { ratePerSecond, ratio, summarize } from "../lib/stats.js";
@@ -37,6 +37,8 @@ export interface ApiOptions {
 const DAY_MS = 86_400_000;
 const LOOKBACK_MS = 30 * DAY_MS; // API_DEVICE_LOOKBACK's default
 const KEY = "bench-key-client-1";
+/** API_QUERY_TIMEOUT_MS for the bench's API, and the direct client's timeout. */
+const QUERY_TIMEOUT_MS = 30_000;
 const CLIENT = "client_1";
 
 interface Endpoint {
@@ -190,7 +192,10 @@ export async function runApi(influx: BenchInflux, o: ApiOptions): Promise<ApiRes
       API_KEYS: `${CLIENT}:${createHash("sha256").update(KEY).digest("hex")}`,
       // The per-key limit (600/min by default) would turn the load into 429s.
       API_RATE_LIMIT_PER_MIN: "1000000",
+      // Long enough that a slow answer is measured as slow rather than as a 503.
+      API_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
       LOG_LEVEL: "warn",
+      ...(process.env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `--import=${PROFILE_PRELOAD}` } : {}),
     });
     const baseUrl = `http://127.0.0.1:${port}`;
     for (let tries = 0; ; tries++) {
@@ -215,13 +220,18 @@ export async function runApi(influx: BenchInflux, o: ApiOptions): Promise<ApiRes
     }
     const ctx: FluxContext = {
       runner: createQueryRunner(
-        createInfluxClient({ url: influx.url, token: influx.token, timeoutMs: 5000 }),
+        createInfluxClient({ url: influx.url, token: influx.token, timeoutMs: QUERY_TIMEOUT_MS }),
         influx.org,
-        5000,
+        QUERY_TIMEOUT_MS,
       ),
       bucket: bucket.name,
     };
     const results: EndpointResult[] = [];
+    const settle = async () => {
+      if (influx.pid === undefined) return;
+      const r = await waitForIdle(influx.pid, 0.15, 60_000);
+      if (!r.idle) o.log("api: influxd still busy after 60 s; measuring anyway");
+    };
     for (const e of endpoints(deviceIds, deviceTypes, o.hours, o.defaultWindows)) {
       // Warm-up: one request each way, timed alone (no concurrency); a failure is reported, not fatal.
       let t1 = performance.now();
@@ -236,7 +246,10 @@ export async function runApi(influx: BenchInflux, o: ApiOptions): Promise<ApiRes
         .catch((err: Error) => o.log(`api: warm-up direct ${e.name} failed: ${err.message}`));
       const aloneDirectMs = performance.now() - t1;
       o.log(`api: ${e.name} alone: API ${aloneApiMs.toFixed(0)} ms, direct ${aloneDirectMs.toFixed(0)} ms`);
+      // Queries a client gave up on keep running in influxd: start each load on a quiet server.
+      await settle();
       const viaApi = await loadHttp(baseUrl, e, o);
+      await settle();
       const direct = await loadDirect(ctx, e, o);
       const r = {
         name: e.name,
