@@ -2,7 +2,9 @@
 //
 // Runs the benchmark scenarios of issue 8 against a throw-away influxd (or
 // the one INFLUX_URL/TOKEN/ORG name), everything on loopback, and writes
-// bench/results/latest.json, latest.md and dated copies. See README
+// bench/results/latest.json, latest.md and dated copies (a --quick or
+// --only run writes latest-quick.* / latest-partial.* instead, so it never
+// replaces the full results the README quotes). See README
 // "Benchmarks".
 import { mkdir, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
@@ -128,10 +130,11 @@ const dir = join(import.meta.dirname, "results");
 await mkdir(dir, { recursive: true });
 const stamp = `${results.date.slice(0, 16).replace(/:/g, "-")}-${results.mode}`;
 const json = await format(JSON.stringify(results), { ...prettierOptions, parser: "json" });
-await writeFile(join(dir, "latest.json"), json);
+const latest = quick ? "latest-quick" : values.only || values.sizes ? "latest-partial" : "latest";
+await writeFile(join(dir, `${latest}.json`), json);
 await writeFile(join(dir, `${stamp}.json`), json);
-await writeFile(join(dir, "latest.md"), markdown);
+await writeFile(join(dir, `${latest}.md`), markdown);
 await writeFile(join(dir, `${stamp}.md`), markdown);
 process.stdout.write(`\n${markdown}`);
-log(`results: bench/results/latest.json, latest.md, ${stamp}.json`);
+log(`results: bench/results/${latest}.json, ${latest}.md, ${stamp}.json`);
 process.exit(results.errors.length > 0 ? 1 : 0);

@@ -20,6 +20,8 @@ export interface CycleLog {
   upstreamRequests: number;
   peakRssMb: number;
   rssMb: number;
+  /** V8 heap in use after the cycle (nodejs_heap_size_used_bytes), MB. */
+  heapUsedMb: number;
 }
 
 export interface IngesterSession {
@@ -42,14 +44,26 @@ export interface SessionOptions {
   env?: Record<string, string>;
 }
 
-async function upstreamAttempts(port: number): Promise<number> {
+/** Upstream request attempts so far and the V8 heap in use (MB), from the ingester's /metrics. */
+async function scrape(port: number): Promise<{ attempts: number; heapUsedMb: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  let n = 0;
+  let attempts = 0;
   for (const m of text.matchAll(
     /^ingest_upstream_request_duration_seconds_count\{[^}]*\} (\d+(?:\.\d+)?)$/gm,
   ))
-    n += Number(m[1]);
-  return n;
+    attempts += Number(m[1]);
+  const heap = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+  return { attempts, heapUsedMb: heap ? Number(heap[1]) / 2 ** 20 : Number.NaN };
+}
+
+/** BENCH_INGEST_ENV="INGEST_CONCURRENCY=64,NODE_OPTIONS=--max-old-space-size=256": extra ingester environment for experiments. */
+export function extraIngestEnv(text = process.env.BENCH_INGEST_ENV ?? ""): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(",")) {
+    const i = pair.indexOf("=");
+    if (i > 0) out[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
+  }
+  return out;
 }
 
 export async function startSession(influx: BenchInflux, o: SessionOptions): Promise<IngesterSession> {
@@ -74,6 +88,7 @@ export async function startSession(influx: BenchInflux, o: SessionOptions): Prom
       INGEST_FLUSH_INTERVAL_MS: "1000",
       ...(process.env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `--import=${PROFILE_PRELOAD}` } : {}),
       ...o.env,
+      ...extraIngestEnv(),
     },
   );
   await ingester.waitForLog((l) => l.msg === "ingester started", 120_000);
@@ -101,7 +116,7 @@ export async function startSession(influx: BenchInflux, o: SessionOptions): Prom
       const entry = ingester.logs.filter(done)[seen]!;
       seen++;
       if (entry.msg === "cycle failed") throw new Error(`cycle failed: ${String(entry.err)}`);
-      const total = await upstreamAttempts(ingester.metricsPort);
+      const { attempts: total, heapUsedMb } = await scrape(ingester.metricsPort);
       const mem = (await processMemory(ingester.child.pid!)) ?? { peakMb: Number.NaN, rssMb: Number.NaN };
       const out: CycleLog = {
         ms: Number(entry.ms),
@@ -113,6 +128,7 @@ export async function startSession(influx: BenchInflux, o: SessionOptions): Prom
         upstreamRequests: total - attempts,
         peakRssMb: mem.peakMb,
         rssMb: mem.rssMb,
+        heapUsedMb,
       };
       attempts = total;
       return out;

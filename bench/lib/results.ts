@@ -49,6 +49,8 @@ export interface CycleFigures {
   peakRssMb: number;
   /** VmRSS of the ingester process after this cycle, MB. */
   rssMb: number;
+  /** V8 heap in use after this cycle, MB (live data plus garbage not yet collected). */
+  heapUsedMb: number;
 }
 
 export interface CycleRun {

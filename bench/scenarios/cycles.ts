@@ -24,6 +24,7 @@ function figures(c: CycleLog): CycleFigures {
     failedDevices: c.failedDevices,
     peakRssMb: c.peakRssMb,
     rssMb: c.rssMb,
+    heapUsedMb: c.heapUsedMb,
   };
 }
 
@@ -47,7 +48,7 @@ export async function runCycles(influx: BenchInflux, o: CyclesOptions): Promise<
       });
       const catchUp = figures(await session.nextCycle(cycleTimeout(devices) * 3));
       o.log(
-        `cycles: ${devices} devices: catch-up ${catchUp.ms} ms, ${catchUp.samples} samples, peak RSS ${catchUp.peakRssMb.toFixed(0)} MB`,
+        `cycles: ${devices} devices: catch-up ${catchUp.ms} ms, ${catchUp.samples} samples, peak RSS ${catchUp.peakRssMb.toFixed(0)} MB, heap used ${catchUp.heapUsedMb.toFixed(0)} MB`,
       );
       const steady: CycleFigures[] = [];
       // A cycle that started just before the clock moved finds nothing new: it does not count.
@@ -55,7 +56,7 @@ export async function runCycles(influx: BenchInflux, o: CyclesOptions): Promise<
         const c = figures(await session.nextCycle(cycleTimeout(devices)));
         if (c.samples > 0) steady.push(c);
         o.log(
-          `cycles: ${devices} devices: steady ${c.ms} ms, ${c.samples} samples, peak RSS ${c.peakRssMb.toFixed(0)} MB`,
+          `cycles: ${devices} devices: steady ${c.ms} ms, ${c.samples} samples, peak RSS ${c.peakRssMb.toFixed(0)} MB, heap used ${c.heapUsedMb.toFixed(0)} MB`,
         );
       }
       const last = steady[steady.length - 1];
@@ -81,6 +82,7 @@ export async function runCycles(influx: BenchInflux, o: CyclesOptions): Promise<
           upstreamRequests: 0,
           peakRssMb: NaN,
           rssMb: NaN,
+          heapUsedMb: NaN,
         }),
         steady: [],
         startupMs: NaN,

@@ -141,6 +141,7 @@ function cycle(ms: number, peakRssMb: number): CycleFigures {
     failedDevices: 0,
     peakRssMb,
     rssMb: peakRssMb,
+    heapUsedMb: peakRssMb / 2,
   };
 }
 
