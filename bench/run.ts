@@ -51,13 +51,13 @@ const quick = values.quick;
 
 const config = quick
   ? {
-      write: { devices: 1000, minutes: 200, rawBatchLines: 10_000 },
+      write: { devices: 1000, minutes: 200, rawBatchLines: 10_000, rounds: 2 },
       cycles: { sizes: [100, 1000], steadyCycles: 1 },
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 5, defaultWindows: true },
       detection: { devices: 1000, cycles: 6 },
     }
   : {
-      write: { devices: 2000, minutes: 500, rawBatchLines: 10_000 },
+      write: { devices: 2000, minutes: 400, rawBatchLines: 10_000, rounds: 3 },
       cycles: { sizes: [100, 1000, 10_000, 50_000], steadyCycles: 2 },
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 15, defaultWindows: true },
       detection: { devices: 10_000, cycles: 12 },
@@ -128,9 +128,11 @@ const prettierOptions = (await resolveConfig(join(import.meta.dirname, "results"
 const markdown = await format(renderMarkdown(results), { ...prettierOptions, parser: "markdown" });
 const dir = join(import.meta.dirname, "results");
 await mkdir(dir, { recursive: true });
-const stamp = `${results.date.slice(0, 16).replace(/:/g, "-")}-${results.mode}`;
+
 const json = await format(JSON.stringify(results), { ...prettierOptions, parser: "json" });
-const latest = quick ? "latest-quick" : values.only || values.sizes ? "latest-partial" : "latest";
+const kind = quick ? "quick" : values.only || values.sizes ? "partial" : "full";
+const latest = kind === "full" ? "latest" : `latest-${kind}`;
+const stamp = `${results.date.slice(0, 16).replace(/:/g, "-")}-${kind}`;
 await writeFile(join(dir, `${latest}.json`), json);
 await writeFile(join(dir, `${stamp}.json`), json);
 await writeFile(join(dir, `${latest}.md`), markdown);

@@ -22,6 +22,8 @@ export interface WriteVariant {
   batchLines: number;
   requests: number;
   gzip: boolean;
+  /** Points/s of every round (the figure above is their median). */
+  rounds?: number[];
 }
 
 export interface WriteResults {
@@ -32,6 +34,8 @@ export interface WriteResults {
   rawGzip: WriteVariant;
   /** The ingester's sink (spool + official client + gzip), same lines. */
   sink: WriteVariant & { enqueueMs: number };
+  /** The sink again with INGEST_BATCH_SIZE equal to the raw batch: what the batch size alone accounts for. */
+  sinkBatch?: WriteVariant;
   /** sink points/s divided by raw points/s. */
   ratio: number;
 }

@@ -190,6 +190,7 @@ function results(): Omit<BenchResults, "targets"> {
         gzip: true,
       },
       sink: {
+        rounds: [7000, 8000, 9000],
         label: "sink",
         points: 1000,
         ms: 125,
@@ -259,7 +260,8 @@ describe("renderMarkdown", () => {
     expect(md).toContain("2026-11-27T00:00:00.000Z");
     expect(md).toContain("2 CPUs (Test CPU)");
     expect(md).toContain("influxd v2.8.0");
-    expect(md).toContain("| sink | 5,000 | yes | 1 | 0.13 s | 8,000 | 80 % |");
+    expect(md).toContain("| sink | 5,000 | yes | 1 | 8,000 | 7,000, 8,000, 9,000 | 80 % |");
+    expect(md).toContain("| raw | 10,000 | no | 1 | 10,000 | 10,000 | 100 % |");
     expect(md).toContain("| 10,000 | steady | 8.00 s |");
     expect(md).toContain("| 1,000 → 10,000 | 1.20 | 0.95 | 0.20 |");
     expect(md).toContain("| `/v1/summary (24h)` | 12 / 8 ms | 50.0 |");
