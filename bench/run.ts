@@ -130,7 +130,7 @@ const dir = join(import.meta.dirname, "results");
 await mkdir(dir, { recursive: true });
 
 const json = await format(JSON.stringify(results), { ...prettierOptions, parser: "json" });
-const kind = quick ? "quick" : values.only || values.sizes ? "partial" : "full";
+const kind = values.only || values.sizes ? "partial" : quick ? "quick" : "full";
 const latest = kind === "full" ? "latest" : `latest-${kind}`;
 const stamp = `${results.date.slice(0, 16).replace(/:/g, "-")}-${kind}`;
 await writeFile(join(dir, `${latest}.json`), json);
