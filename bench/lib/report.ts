@@ -1,0 +1,211 @@
+// Pure rendering: targets judged from results, and the markdown table the
+// README quotes. Unit-tested; no I/O.
+import type { BenchResults, CycleRun, TargetResult } from "./results.js";
+
+const TEN_K = 10_000;
+
+function fmt(n: number | undefined, digits = 0): string {
+  if (n === undefined || !Number.isFinite(n)) return "n/a";
+  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function pct(n: number | undefined): string {
+  return n === undefined || !Number.isFinite(n) ? "n/a" : `${(n * 100).toFixed(0)} %`;
+}
+
+function lastSteady(run: CycleRun) {
+  return run.steady[run.steady.length - 1];
+}
+
+/** Judges the targets of issue 8 (and issue 4's detection figures) from the results. */
+export function evaluateTargets(r: Omit<BenchResults, "targets">): TargetResult[] {
+  const out: TargetResult[] = [];
+  const judge = (
+    name: string,
+    target: string,
+    value: number | undefined,
+    ok: (v: number) => boolean,
+    show: (v: number) => string,
+  ) =>
+    out.push(
+      value === undefined || !Number.isFinite(value)
+        ? { name, target, value: "not measured", met: null }
+        : { name, target, value: show(value), met: ok(value) },
+    );
+
+  judge("Ingester write path vs raw ceiling", ">= 70 %", r.write?.ratio, (v) => v >= 0.7, pct);
+
+  const tenK = r.cycles?.runs.find((x) => x.devices === TEN_K && !x.error);
+  const steady = tenK && lastSteady(tenK);
+  judge(
+    "Steady cycle, 10,000 devices",
+    "<= 10 s",
+    steady ? steady.ms : undefined,
+    (v) => v <= 10_000,
+    (v) => `${fmt(v / 1000, 1)} s`,
+  );
+  judge(
+    "Catch-up cycle, 10,000 devices",
+    "<= 30 s",
+    tenK?.catchUp.ms,
+    (v) => v <= 30_000,
+    (v) => `${fmt(v / 1000, 1)} s`,
+  );
+  judge(
+    "Ingester peak RSS, 10,000 devices",
+    "<= 250 MB",
+    tenK?.peakRssMb,
+    (v) => v <= 250,
+    (v) => `${fmt(v)} MB`,
+  );
+
+  for (const name of ["summary (24h)", "stats (24h)", "summary (1h)", "stats (1h)"]) {
+    const e = r.api?.endpoints.find((x) => x.name === name);
+    judge(
+      `API ${name}: req/s vs direct Flux`,
+      ">= 60 %",
+      e?.ratio,
+      (v) => v >= 0.6,
+      (v) => `${pct(v)} (${fmt(e?.api.rps)} vs ${fmt(e?.direct.rps)} req/s)`,
+    );
+    judge(
+      `API ${name}: p99 at concurrency ${r.api?.concurrency ?? 16}`,
+      "<= 100 ms",
+      e?.api.p99,
+      (v) => v <= 100,
+      (v) => `${fmt(v)} ms`,
+    );
+  }
+
+  const d = r.detection;
+  const at = d ? ` (${fmt(d.devices)} devices)` : "";
+  judge(
+    `Detection recall${at}`,
+    ">= 0.95 (issue 4)",
+    d?.score.recall,
+    (v) => v >= 0.95,
+    (v) => fmt(v, 3),
+  );
+  judge(
+    `Detection precision${at}`,
+    ">= 0.90 (issue 4)",
+    d?.score.precision,
+    (v) => v >= 0.9,
+    (v) => fmt(v, 3),
+  );
+  return out;
+}
+
+/** The markdown report: machine, then one table per scenario, then the targets. */
+export function renderMarkdown(r: BenchResults): string {
+  const m = r.machine;
+  const lines: string[] = [];
+  lines.push(`### Benchmark results (${r.mode}) — ${r.date}`);
+  lines.push("");
+  lines.push(
+    `Machine: ${m.nproc} CPUs (${m.cpuModel}), ${fmt(m.memoryMb)} MB RAM, ${m.os}, Node ${m.node}, influxd ${m.influxd}; ` +
+      `load average ${fmt(m.loadAtStart, 2)} at start${m.loadAtEnd === undefined ? "" : `, ${fmt(m.loadAtEnd, 2)} at end`}. ` +
+      `Run took ${fmt(r.durationS)} s.`,
+  );
+  if (r.note) lines.push("", r.note);
+
+  if (r.write) {
+    const w = r.write;
+    lines.push(
+      "",
+      `**1-2. Write path** (${fmt(w.points)} points, ${fmt(w.bytes / 1e6, 1)} MB of line protocol, the same lines for every writer; median of interleaved rounds, each into a fresh bucket)`,
+      "",
+    );
+    lines.push(
+      "| Writer | Batch (lines) | gzip | Requests | Points/s (median) | Rounds (points/s) | vs raw |",
+      "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
+    );
+    for (const v of [w.raw, w.rawGzip, w.sink, ...(w.sinkBatch ? [w.sinkBatch] : [])])
+      lines.push(
+        `| ${v.label} | ${fmt(v.batchLines)} | ${v.gzip ? "yes" : "no"} | ${fmt(v.requests)} | ${fmt(v.pointsPerS)} | ${(v.rounds ?? [v.pointsPerS]).map((x) => fmt(x)).join(", ")} | ${pct(v.pointsPerS / w.raw.pointsPerS)} |`,
+      );
+  }
+
+  if (r.cycles) {
+    lines.push(
+      "",
+      "**3. Full cycle** (simulator realistic mode in the bench process, real ingester as a child process)",
+      "",
+    );
+    lines.push(
+      "| Devices | Cycle | Wall time | Samples | Samples/s | Upstream req/s | Peak RSS (VmHWM) |",
+      "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const run of r.cycles.runs) {
+      if (run.error) {
+        lines.push(
+          `| ${fmt(run.devices)} | failed | ${run.error.replace(/\|/g, "/").slice(0, 120)} | | | | |`,
+        );
+        continue;
+      }
+      const steady = lastSteady(run);
+      for (const [label, c] of [
+        ["catch-up", run.catchUp],
+        ["steady", steady],
+      ] as const) {
+        if (!c) continue;
+        lines.push(
+          `| ${fmt(run.devices)} | ${label} | ${fmt(c.ms / 1000, 2)} s | ${fmt(c.samples)} | ${fmt(c.samplesPerS)} | ${fmt(c.upstreamRequestsPerS)} | ${fmt(c.peakRssMb)} MB |`,
+        );
+      }
+    }
+    if (r.cycles.growth.length > 0) {
+      lines.push("", "Growth exponent k (y ~ devices^k; 1 = linear, < 1 = better):", "");
+      lines.push("| Devices | Catch-up time | Steady time | Peak RSS |", "| --- | ---: | ---: | ---: |");
+      for (const g of r.cycles.growth)
+        lines.push(
+          `| ${fmt(g.from)} → ${fmt(g.to)} | ${fmt(g.catchUpTime, 2)} | ${fmt(g.steadyTime, 2)} | ${fmt(g.peakRss, 2)} |`,
+        );
+    }
+  }
+
+  if (r.api) {
+    const a = r.api;
+    lines.push(
+      "",
+      `**4. API under load** (${fmt(a.devices)} devices, ${fmt(a.clients)} clients, ${a.hours} h of minute data = ${fmt(a.readings)} readings; ` +
+        `concurrency ${a.concurrency}, ${a.durationS} s per row; direct = the same Flux queries through the official client, no HTTP server)`,
+      "",
+    );
+    lines.push(
+      "| Endpoint | Alone (API / direct) | API req/s | API p50 | API p99 | Direct req/s | Direct p50 | Direct p99 | API / direct | Errors |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const e of a.endpoints)
+      lines.push(
+        `| \`${e.path}\` | ${fmt(e.aloneMs.api)} / ${fmt(e.aloneMs.direct)} ms | ${fmt(e.api.rps, 1)} | ${fmt(e.api.p50)} ms | ${fmt(e.api.p99)} ms | ${fmt(e.direct.rps, 1)} | ${fmt(e.direct.p50)} ms | ${fmt(e.direct.p99)} ms | ${pct(e.ratio)} | ${e.api.errors + e.api.non2xx + e.direct.errors} |`,
+      );
+  }
+
+  if (r.detection) {
+    const d = r.detection;
+    const kinds = Object.entries(d.score.byKind)
+      .map(([k, v]) => `${k} ${fmt(v.hits)}/${fmt(v.scored)}`)
+      .join(", ");
+    lines.push(
+      "",
+      `**5. Anomaly detection** (${fmt(d.devices)} devices, ${d.cycles} cycles, ${d.minutesServed} simulated minutes, anomaly rate ${d.anomalyRate})`,
+      "",
+      "| Recall (spike, stuck) | Precision | Episodes scored | Events |",
+      "| ---: | ---: | ---: | ---: |",
+      `| ${fmt(d.score.recall, 3)} (${kinds}) | ${fmt(d.score.precision, 3)} | ${fmt(d.score.scored)} | ${fmt(d.score.detected)} |`,
+    );
+  }
+
+  lines.push("", "**Targets**", "", "| Target | Goal | Measured | Met |", "| --- | --- | --- | --- |");
+  for (const t of r.targets)
+    lines.push(
+      `| ${t.name} | ${t.target} | ${t.value} | ${t.met === null ? "not measured" : t.met ? "met" : "**missed**"} |`,
+    );
+
+  if (r.errors.length > 0) {
+    lines.push("", "**Errors**", "");
+    for (const e of r.errors) lines.push(`- ${e.scenario}: ${e.message}`);
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,142 @@
+// npm run bench [-- --quick] [-- --only=write,cycles,api,detection]
+//
+// Runs the benchmark scenarios of issue 8 against a throw-away influxd (or
+// the one INFLUX_URL/TOKEN/ORG name), everything on loopback, and writes
+// bench/results/latest.json, latest.md and dated copies (a --quick or
+// --only run writes latest-quick.* / latest-partial.* instead, so it never
+// replaces the full results the README quotes). See README
+// "Benchmarks".
+import { mkdir, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { format, resolveConfig } from "prettier";
+import { openInflux } from "./lib/influx.js";
+import { machineInfo } from "./lib/machine.js";
+import { evaluateTargets, renderMarkdown } from "./lib/report.js";
+import type { BenchResults } from "./lib/results.js";
+import { runApi } from "./scenarios/api.js";
+import { runCycles } from "./scenarios/cycles.js";
+import { runDetection } from "./scenarios/detection.js";
+import { runWrite } from "./scenarios/write.js";
+
+const SCENARIOS = ["write", "cycles", "api", "detection"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    note: { type: "string", default: "" },
+    sizes: { type: "string" },
+    help: { type: "boolean", default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(
+    "npm run bench [-- --quick] [--only=write,cycles,api,detection] [--sizes=100,1000] [--note=text]\n" +
+      "  --quick  about two minutes: smaller fleets and shorter loads\n" +
+      "  --sizes  fleet sizes of the full-cycle scenario\n" +
+      "  INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG: use that InfluxDB instead of a throw-away influxd\n" +
+      "  BENCH_PROFILE_DIR: write a --cpu-prof profile of every ingester and API process there\n",
+  );
+  process.exit(0);
+}
+const only = new Set<Scenario>(
+  values.only ? (values.only.split(",").map((s) => s.trim()) as Scenario[]) : SCENARIOS,
+);
+for (const s of only)
+  if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(", ")}`);
+const quick = values.quick;
+
+const config = quick
+  ? {
+      write: { devices: 1000, minutes: 200, rawBatchLines: 10_000, rounds: 2 },
+      cycles: { sizes: [100, 1000], steadyCycles: 1 },
+      api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 5, defaultWindows: true },
+      detection: { devices: 1000, cycles: 6 },
+    }
+  : {
+      write: { devices: 2000, minutes: 400, rawBatchLines: 10_000, rounds: 3 },
+      cycles: { sizes: [100, 1000, 10_000, 50_000], steadyCycles: 2 },
+      api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 15, defaultWindows: true },
+      detection: { devices: 10_000, cycles: 12 },
+    };
+
+if (values.sizes) config.cycles.sizes = values.sizes.split(",").map(Number);
+
+const t0 = performance.now();
+const log = (msg: string) =>
+  process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
+
+const influx = await openInflux(log);
+let closed = false;
+const cleanup = async () => {
+  if (closed) return;
+  closed = true;
+  await influx.close();
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => {
+    log(`${signal}: stopping influxd and exiting`);
+    void cleanup().finally(() => process.exit(130));
+  });
+
+const machine = await machineInfo(influx.version);
+const partial: Omit<BenchResults, "targets"> = {
+  date: new Date().toISOString(),
+  mode: quick ? "quick" : "full",
+  machine,
+  note:
+    values.note ||
+    "Every process (influxd, simulator, ingester, API, load generator) shares this machine's CPUs; other work running at the same time makes figures noisy.",
+  durationS: 0,
+  errors: [],
+};
+
+async function scenario<T>(name: Scenario, work: () => Promise<T>): Promise<T | undefined> {
+  if (!only.has(name)) return undefined;
+  log(`${name}: start`);
+  try {
+    return await work();
+  } catch (err) {
+    const message = (err as Error).message.split("\n")[0]!;
+    log(`${name}: FAILED: ${message}`);
+    partial.errors.push({ scenario: name, message });
+    return undefined;
+  }
+}
+
+try {
+  const write = await scenario("write", () => runWrite(influx, { ...config.write, log }));
+  if (write) partial.write = write;
+  const cycles = await scenario("cycles", () => runCycles(influx, { ...config.cycles, log }));
+  if (cycles) partial.cycles = cycles;
+  const api = await scenario("api", () => runApi(influx, { ...config.api, log }));
+  if (api) partial.api = api;
+  const detection = await scenario("detection", () => runDetection(influx, { ...config.detection, log }));
+  if (detection) partial.detection = detection;
+} finally {
+  await cleanup();
+}
+
+partial.durationS = (performance.now() - t0) / 1000;
+partial.machine.loadAtEnd = loadavg()[0]!;
+const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
+// Formatted as the repository's Prettier would, so `npm run lint` stays green after a run.
+const prettierOptions = (await resolveConfig(join(import.meta.dirname, "results", "latest.md"))) ?? {};
+const markdown = await format(renderMarkdown(results), { ...prettierOptions, parser: "markdown" });
+const dir = join(import.meta.dirname, "results");
+await mkdir(dir, { recursive: true });
+
+const json = await format(JSON.stringify(results), { ...prettierOptions, parser: "json" });
+const kind = values.only || values.sizes ? "partial" : quick ? "quick" : "full";
+const latest = kind === "full" ? "latest" : `latest-${kind}`;
+const stamp = `${results.date.slice(0, 16).replace(/:/g, "-")}-${kind}`;
+await writeFile(join(dir, `${latest}.json`), json);
+await writeFile(join(dir, `${stamp}.json`), json);
+await writeFile(join(dir, `${latest}.md`), markdown);
+await writeFile(join(dir, `${stamp}.md`), markdown);
+process.stdout.write(`\n${markdown}`);
+log(`results: bench/results/${latest}.json, ${latest}.md, ${stamp}.json`);
+process.exit(results.errors.length > 0 ? 1 : 0);

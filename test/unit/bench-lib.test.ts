@@ -1,0 +1,284 @@
+// Pure logic of the benchmark suite (bench/lib): percentiles and summaries,
+// growth exponents, detection scoring, target judging and the markdown table.
+// No timings are asserted.
+import { describe, expect, it } from "vitest";
+import { scoreDetection, truthStartMs } from "../../bench/lib/detection.js";
+import { evaluateTargets, renderMarkdown } from "../../bench/lib/report.js";
+import type { BenchResults, CycleFigures } from "../../bench/lib/results.js";
+import { growthExponents, percentile, ratePerSecond, ratio, summarize } from "../../bench/lib/stats.js";
+
+describe("percentile and summarize", () => {
+  it("interpolates between closest ranks", () => {
+    const v = [5, 1, 4, 2, 3];
+    expect(percentile(v, 0)).toBe(1);
+    expect(percentile(v, 50)).toBe(3);
+    expect(percentile(v, 100)).toBe(5);
+    expect(percentile(v, 25)).toBe(2);
+    expect(percentile([10, 20], 50)).toBe(15);
+    expect(percentile([10, 20], 99)).toBeCloseTo(19.9);
+    expect(percentile([7], 99)).toBe(7);
+  });
+  it("is NaN when empty and rejects p outside 0..100", () => {
+    expect(percentile([], 50)).toBeNaN();
+    expect(() => percentile([1], 101)).toThrow(RangeError);
+    expect(() => percentile([1], -1)).toThrow(RangeError);
+  });
+  it("does not reorder its input", () => {
+    const v = [3, 1, 2];
+    percentile(v, 50);
+    expect(v).toEqual([3, 1, 2]);
+  });
+  it("summarizes latencies", () => {
+    const v = Array.from({ length: 100 }, (_, i) => i + 1);
+    const s = summarize(v);
+    expect(s.count).toBe(100);
+    expect(s.mean).toBe(50.5);
+    expect(s.p50).toBe(50.5);
+    expect(s.p99).toBeCloseTo(99.01);
+    expect(s.max).toBe(100);
+    expect(summarize([]).count).toBe(0);
+    expect(summarize([]).p99).toBeNaN();
+  });
+  it("computes rates and ratios, NaN when undefined", () => {
+    expect(ratePerSecond(500, 250)).toBe(2000);
+    expect(ratePerSecond(1, 0)).toBeNaN();
+    expect(ratio(7, 10)).toBe(0.7);
+    expect(ratio(1, 0)).toBeNaN();
+    expect(ratio(Number.NaN, 1)).toBeNaN();
+  });
+});
+
+describe("growthExponents", () => {
+  it("is 1 for linear growth, 0 for constant, 2 for quadratic", () => {
+    expect(
+      growthExponents([
+        { x: 100, y: 10 },
+        { x: 1000, y: 100 },
+      ])[0],
+    ).toBeCloseTo(1);
+    expect(
+      growthExponents([
+        { x: 100, y: 10 },
+        { x: 1000, y: 10 },
+      ])[0],
+    ).toBeCloseTo(0);
+    expect(
+      growthExponents([
+        { x: 10, y: 1 },
+        { x: 100, y: 100 },
+      ])[0],
+    ).toBeCloseTo(2);
+  });
+  it("gives one exponent per consecutive pair, NaN for unusable points", () => {
+    const k = growthExponents([
+      { x: 1, y: 1 },
+      { x: 2, y: 2 },
+      { x: 4, y: 0 },
+    ]);
+    expect(k).toHaveLength(2);
+    expect(k[0]).toBeCloseTo(1);
+    expect(k[1]).toBeNaN();
+    expect(growthExponents([{ x: 1, y: 1 }])).toEqual([]);
+  });
+});
+
+describe("scoreDetection", () => {
+  const min = 60_000;
+  const truth = [
+    { device: "d1", metric: "temperature", kind: "spike", startMs: 10 * min, minutes: 2 },
+    { device: "d1", metric: "temperature", kind: "stuck", startMs: 30 * min, minutes: 6 },
+    { device: "d2", metric: "humidity", kind: "drop", startMs: 5 * min, minutes: 2 },
+    // Starts before the served window: not scored for recall, still truth for precision.
+    { device: "d2", metric: "humidity", kind: "spike", startMs: -5 * min, minutes: 10 },
+    { device: "d3", metric: "battery_level", kind: "battery_drain", startMs: 10 * min, minutes: 8 },
+  ];
+  it("scores recall on spike and stuck episodes inside the window, precision on all value events", () => {
+    const events = [
+      { device: "d1", metric: "temperature", rule: "threshold_high", timeMs: 11 * min }, // spike hit
+      { device: "d1", metric: "temperature", rule: "zscore", timeMs: 20 * min }, // false positive
+      { device: "d2", metric: "humidity", rule: "threshold_low", timeMs: 6 * min }, // in the drop: true positive
+      { device: "d2", metric: "humidity", rule: "zscore", timeMs: 1 * min }, // in the early spike: true positive
+      { device: "d3", metric: "battery_level", rule: "battery_low", timeMs: 12 * min }, // not scored
+      { device: "d1", metric: "temperature", rule: "silent", timeMs: 11 * min }, // not a value rule
+    ];
+    const s = scoreDetection(truth, events, 0, 60 * min);
+    expect(s.scored).toBe(2);
+    expect(s.hits).toBe(1);
+    expect(s.recall).toBe(0.5);
+    expect(s.byKind).toEqual({ spike: { scored: 1, hits: 1 }, stuck: { scored: 1, hits: 0 } });
+    expect(s.detected).toBe(4);
+    expect(s.truePositives).toBe(3);
+    expect(s.precision).toBe(0.75);
+  });
+  it("does not score an episode that ends after the last served minute", () => {
+    const s = scoreDetection(truth, [], 0, 33 * min);
+    expect(s.scored).toBe(1);
+    expect(s.recall).toBe(0);
+    expect(s.precision).toBeNaN();
+  });
+  it("an event exactly at an episode's end is outside it", () => {
+    const s = scoreDetection(
+      truth,
+      [{ device: "d1", metric: "temperature", rule: "stuck", timeMs: 12 * min }],
+      0,
+      60 * min,
+    );
+    expect(s.truePositives).toBe(0);
+  });
+  it("reads the simulator's zone-less microsecond timestamps as UTC", () => {
+    expect(truthStartMs("2026-01-31T12:00:00.000000")).toBe(Date.UTC(2026, 0, 31, 12));
+  });
+});
+
+function cycle(ms: number, peakRssMb: number): CycleFigures {
+  return {
+    ms,
+    samples: 20_000,
+    lines: 30_000,
+    samplesPerS: 1,
+    upstreamRequests: 20_001,
+    upstreamRequestsPerS: 1,
+    failedDevices: 0,
+    peakRssMb,
+    rssMb: peakRssMb,
+    heapUsedMb: peakRssMb / 2,
+  };
+}
+
+function results(): Omit<BenchResults, "targets"> {
+  const endpoint = (name: string, apiRps: number, directRps: number, p99: number) => ({
+    name,
+    path: `/v1/${name}`,
+    api: { requests: 10, rps: apiRps, p50: 10, p99, errors: 0, non2xx: 0 },
+    direct: { requests: 10, rps: directRps, p50: 5, p99: 20, errors: 0, non2xx: 0 },
+    ratio: apiRps / directRps,
+    aloneMs: { api: 12, direct: 8 },
+  });
+  return {
+    date: "2026-11-27T00:00:00.000Z",
+    mode: "full",
+    machine: {
+      nproc: 2,
+      memoryMb: 24_000,
+      cpuModel: "Test CPU",
+      node: "v20.0.0",
+      influxd: "v2.8.0",
+      os: "Linux",
+      loadAtStart: 1,
+    },
+    note: "shared machine",
+    durationS: 100,
+    write: {
+      points: 1000,
+      bytes: 100_000,
+      raw: {
+        label: "raw",
+        points: 1000,
+        ms: 100,
+        pointsPerS: 10_000,
+        batchLines: 10_000,
+        requests: 1,
+        gzip: false,
+      },
+      rawGzip: {
+        label: "raw gzip",
+        points: 1000,
+        ms: 100,
+        pointsPerS: 9000,
+        batchLines: 10_000,
+        requests: 1,
+        gzip: true,
+      },
+      sink: {
+        rounds: [7000, 8000, 9000],
+        label: "sink",
+        points: 1000,
+        ms: 125,
+        pointsPerS: 8000,
+        batchLines: 5000,
+        requests: 1,
+        gzip: true,
+        enqueueMs: 5,
+      },
+      ratio: 0.8,
+    },
+    cycles: {
+      runs: [
+        { devices: 1000, catchUp: cycle(2000, 150), steady: [cycle(900, 160)], startupMs: 1, peakRssMb: 160 },
+        {
+          devices: 10_000,
+          catchUp: cycle(31_000, 200),
+          steady: [cycle(12_000, 240), cycle(8000, 260)],
+          startupMs: 1,
+          peakRssMb: 260,
+        },
+      ],
+      growth: [{ from: 1000, to: 10_000, catchUpTime: 1.2, steadyTime: 0.95, peakRss: 0.2 }],
+    },
+    api: {
+      devices: 1000,
+      clients: 10,
+      hours: 24,
+      readings: 1_440_000,
+      loadMs: 1,
+      concurrency: 16,
+      durationS: 10,
+      endpoints: [endpoint("summary (24h)", 50, 100, 90), endpoint("stats (24h)", 70, 100, 150)],
+    },
+    errors: [],
+  };
+}
+
+describe("evaluateTargets", () => {
+  it("judges each target from the figures, the last steady cycle counting", () => {
+    const t = Object.fromEntries(evaluateTargets(results()).map((x) => [x.name, x]));
+    expect(t["Ingester write path vs raw ceiling"]).toMatchObject({ met: true, value: "80 %" });
+    expect(t["Steady cycle, 10,000 devices"]).toMatchObject({ met: true, value: "8.0 s" });
+    expect(t["Catch-up cycle, 10,000 devices"]).toMatchObject({ met: false, value: "31.0 s" });
+    expect(t["Ingester peak RSS, 10,000 devices"]).toMatchObject({ met: false, value: "260 MB" });
+    expect(t["API summary (24h): req/s vs direct Flux"]?.met).toBe(false);
+    expect(t["API summary (24h): p99 at concurrency 16"]?.met).toBe(true);
+    expect(t["API stats (24h): req/s vs direct Flux"]?.met).toBe(true);
+    expect(t["API stats (24h): p99 at concurrency 16"]?.met).toBe(false);
+    expect(t["API summary (1h): req/s vs direct Flux"]).toMatchObject({ met: null, value: "not measured" });
+    expect(t["Detection recall"]).toMatchObject({ met: null });
+  });
+  it("leaves what a run did not measure as not measured", () => {
+    const r = results();
+    delete r.write;
+    delete r.cycles;
+    const t = evaluateTargets(r);
+    expect(t.find((x) => x.name.startsWith("Ingester write"))?.met).toBeNull();
+    expect(t.find((x) => x.name.startsWith("Steady"))?.met).toBeNull();
+  });
+});
+
+describe("renderMarkdown", () => {
+  it("shows the machine, every scenario's rows with ratios, and the targets", () => {
+    const partial = results();
+    const md = renderMarkdown({ ...partial, targets: evaluateTargets(partial) });
+    expect(md).toContain("2026-11-27T00:00:00.000Z");
+    expect(md).toContain("2 CPUs (Test CPU)");
+    expect(md).toContain("influxd v2.8.0");
+    expect(md).toContain("| sink | 5,000 | yes | 1 | 8,000 | 7,000, 8,000, 9,000 | 80 % |");
+    expect(md).toContain("| raw | 10,000 | no | 1 | 10,000 | 10,000 | 100 % |");
+    expect(md).toContain("| 10,000 | steady | 8.00 s |");
+    expect(md).toContain("| 1,000 → 10,000 | 1.20 | 0.95 | 0.20 |");
+    expect(md).toContain("| `/v1/summary (24h)` | 12 / 8 ms | 50.0 |");
+    expect(md).toContain("| 50 %");
+    expect(md).toContain("| Catch-up cycle, 10,000 devices | <= 30 s | 31.0 s | **missed** |");
+    expect(md).toContain(
+      "| API summary (1h): req/s vs direct Flux | >= 60 % | not measured | not measured |",
+    );
+    // Every table row has as many cells as its header.
+    for (const block of md.split("\n\n").filter((b) => b.startsWith("|"))) {
+      const rows = block.trim().split("\n");
+      const cells = (row: string) => row.split(/(?<!\\)\|/).length;
+      for (const row of rows) expect(cells(row)).toBe(cells(rows[0]!));
+    }
+  });
+  it("lists scenario errors", () => {
+    const partial = { ...results(), errors: [{ scenario: "api", message: "boom" }] };
+    expect(renderMarkdown({ ...partial, targets: [] })).toContain("- api: boom");
+  });
+});
