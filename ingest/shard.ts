@@ -3,6 +3,7 @@
 // from nothing but (id, shard count), so replicas need no coordination, every
 // device has exactly one owner, and changing the count from n to n+1 moves
 // only the ~1/(n+1) of devices whose new shard outweighs their old owner.
+import { mix32 } from "../shared/hash.js";
 
 export interface Shard {
   /** 0-based index of this replica. */
@@ -42,13 +43,7 @@ export function murmur3(text: string, seed: number): number {
     k = Math.imul(k, c2);
     h ^= k;
   }
-  h ^= bytes.length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return mix32(h ^ bytes.length);
 }
 
 /** Weight of shard `s` for a device: the shard index seeds the hash, so weights are independent per shard. */

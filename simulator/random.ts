@@ -2,16 +2,7 @@
 // derives from these, so a seed reproduces it; realistic values are hashes of
 // (seed, device, minute) rather than stored state, so memory never grows.
 
-/** murmur3's 32-bit finaliser: a cheap, well-mixed bijection on uint32. */
-export function mix32(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { mix32 } from "../shared/hash.js";
 
 /** Hash of non-negative integers (each may exceed 32 bits) to a uint32. */
 export function hash32(...parts: readonly number[]): number {
