@@ -179,8 +179,11 @@ describe("webhook delivery (notifier and a receiver process)", () => {
     });
     notifier.start();
     await notifier.notify([ev(1), ev(2)]);
+    // Wait on the receiver's record too: the retry counter moves before the
+    // retried request has reached the receiver and been written down.
     await waitFor(
-      async () => (await counter(registry, "ingest_webhook_retried_total", "a")) >= 3,
+      async () =>
+        (await counter(registry, "ingest_webhook_retried_total", "a")) >= 3 && readReceived(file).length >= 4,
       20_000,
       "retries",
     );
