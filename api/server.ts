@@ -92,8 +92,9 @@ export async function startApi(cfg: ApiConfig, log: Logger, now?: () => number):
     close(timeoutMs = 10_000) {
       closing ??= new Promise<void>((resolve) => {
         // Finish requests in flight, drop idle keep-alive sockets, force the rest after the timeout.
+        // Not unref'd: it keeps the process alive until the close is done, so
+        // shutdown always gets to log "stopped" and exit on its own terms.
         const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
-        force.unref();
         server.close(() => {
           clearTimeout(force);
           resolve();
