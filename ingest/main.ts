@@ -14,6 +14,7 @@ import { IotApiClient } from "./source/iot-api-client.js";
 import { Checkpoint } from "./state/checkpoint.js";
 import { recoverWatermarks, recoverWindows } from "./state/recover.js";
 import { AnomalyDetector, SilenceTracker } from "./transforms/anomaly-rules.js";
+import { HistoryGrid } from "./transforms/history-grid.js";
 import { RollingStats } from "./transforms/rolling-stats.js";
 import { loadRules } from "./transforms/rules-config.js";
 import { Watermarks } from "./transforms/watermark.js";
@@ -55,7 +56,8 @@ const sink = await createInfluxSink({
 
 // Watermarks: the local checkpoint first, then InfluxDB (the source of truth)
 // raises them further. Either may be missing; neither lowers the other.
-const watermarks = new Watermarks();
+const grid = new HistoryGrid(cfg.ingest.historyResolutionUs);
+const watermarks = new Watermarks(grid);
 const checkpoint = new Checkpoint(cfg.sink.spoolDir);
 try {
   const n = await checkpoint.loadInto(watermarks);
@@ -72,8 +74,8 @@ const recoverOpts = {
   lookback: cfg.ingest.watermarkLookback,
 };
 try {
-  const series = await recoverWatermarks(recoverOpts, watermarks);
-  const samples = await recoverWindows(recoverOpts, stats);
+  const { series, newestUs } = await recoverWatermarks(recoverOpts, watermarks, grid);
+  const samples = await recoverWindows(recoverOpts, stats, newestUs);
   log.info({ series, samples }, "watermarks and rolling windows recovered from InfluxDB");
 } catch (err) {
   log.warn({ err: (err as Error).message }, "InfluxDB unreachable at start: using the local checkpoint only");
@@ -101,6 +103,7 @@ const source = new IotApiClient({
 });
 const pipeline = new Pipeline({
   source,
+  grid,
   watermarks,
   stats,
   detector: new AnomalyDetector(rules),

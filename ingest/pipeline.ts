@@ -1,16 +1,17 @@
 // One ingest cycle: discover the fleet, pull each device (bounded
-// concurrency), dedupe by watermark, judge anomalies, roll statistics, encode,
-// and hand everything to the sink in one durable batch. The watermarks move
-// only once that batch is spooled, so a crash never skips a sample.
+// concurrency), put history on its grid, dedupe by watermark, judge
+// anomalies, roll statistics, encode, and hand everything to the sink in one
+// durable batch. The watermarks move only once that batch is spooled, so a
+// crash never skips a sample.
 import pLimit from "p-limit";
 import type { Logger } from "../shared/log.js";
-import { HISTORY_METRIC } from "../shared/schema.js";
 import type { IngestMetrics } from "./metrics.js";
 import type { AnomalyNotifier } from "./notify/notifier.js";
 import { anomalyLine, readingLine, statsLine } from "./points.js";
 import type { FetchResult, IotApiClient } from "./source/iot-api-client.js";
 import type { Device, Rejected } from "./source/responses.js";
 import type { Sample } from "./source/sample.js";
+import type { HistoryGrid } from "./transforms/history-grid.js";
 import type { ShardFilter } from "./shard.js";
 import type { Checkpoint } from "./state/checkpoint.js";
 import type { SilenceTracker } from "./transforms/anomaly-rules.js";
@@ -26,6 +27,8 @@ export interface PipelineSink {
 
 export interface PipelineDeps {
   source: IotApiClient;
+  /** The history's slots: one identity per device-minute. */
+  grid: HistoryGrid;
   watermarks: Watermarks;
   stats: RollingStats;
   detector: AnomalyDetector;
@@ -71,7 +74,7 @@ export class Pipeline {
 
   /** Runs one cycle; throws only when the fleet itself cannot be listed. */
   async runCycle(): Promise<CycleReport> {
-    const { source, watermarks, stats, detector, silence, sink, checkpoint, metrics, log } = this.deps;
+    const { source, grid, watermarks, stats, detector, silence, sink, checkpoint, metrics, log } = this.deps;
     const listed = await source.listDevices();
     const fleetSize = listed.items.length;
     const shard = this.deps.shard;
@@ -111,7 +114,7 @@ export class Pipeline {
       for (const r of result.rejected)
         log.warn({ device: device.id, reason: r.reason }, "dropped invalid entry");
 
-      const { fresh, duplicates } = watermarks.select(this.holdBack(result));
+      const { fresh, duplicates } = watermarks.select(grid.align(result.samples));
       report.duplicates += duplicates;
       const touched = new Set<string>();
       for (const sample of fresh) {
@@ -151,21 +154,6 @@ export class Pipeline {
     metrics.duplicatesSkipped.inc(report.duplicates);
     metrics.invalidDropped.inc(report.invalid);
     return report;
-  }
-
-  /**
-   * The samples that may pass this cycle, given a bad history entry's time:
-   * newer samples wait while the bad entry will be served again (older ones
-   * follow it in the window); once it is the oldest, it is about to leave the
-   * upstream's history for good, and waiting would only lose more.
-   */
-  private holdBack(result: FetchResult): Sample[] {
-    const limit = result.holdBelowUs;
-    if (limit === undefined) return result.samples;
-    const isHistory = (s: Sample) => s.metric === HISTORY_METRIC[s.type];
-    const servedAgain = result.samples.some((s) => isHistory(s) && s.timeUs < limit);
-    if (!servedAgain) return result.samples;
-    return result.samples.filter((s) => !isHistory(s) || s.timeUs < limit);
   }
 
   /**
@@ -220,7 +208,6 @@ export class Pipeline {
             const r = await call();
             out.samples.push(...r.samples);
             out.rejected.push(...r.rejected);
-            if (r.holdBelowUs !== undefined) out.holdBelowUs = r.holdBelowUs;
           } catch (err) {
             out.failed++;
             this.deps.metrics.deviceFailures.inc({ endpoint });

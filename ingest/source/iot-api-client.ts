@@ -41,13 +41,6 @@ export interface IotApiClientOptions {
 export interface FetchResult {
   samples: Sample[];
   rejected: Rejected[];
-  /**
-   * History only: a rejected entry sits at this time (microseconds), or at an
-   * unknown time (-Infinity). Samples at or after it must wait: accepting
-   * them would move the watermark past the bad entry, and a later, healthy
-   * answer could never fill that minute in.
-   */
-  holdBelowUs?: number;
 }
 
 /** Physically plausible bounds: values outside are sensor garbage, not anomalies. */
@@ -65,22 +58,6 @@ function endpointOf(url: string): string {
     .replace(/^\/iot_objects\/[^/]+\/history$/, "/iot_objects/:id/history")
     .replace(/^\/iot_objects\/[^/]+$/, "/iot_objects/:id")
     .replace(/^\/iot_data\/[^/]+$/, "/iot_data/:id");
-}
-
-/**
- * Where a bad entry of unknown time sat in a history window: history entries
- * come on a regular grid (one minute apart upstream), so the first step of
- * more than 1.5 times the usual one marks the hole. Returns a time just past
- * the entry before the hole, or undefined when no hole shows (the bad entry
- * was the newest, which comes again, or the oldest, which is gone anyway).
- */
-export function holeInGrid(timesUs: readonly number[]): number | undefined {
-  const times = [...new Set(timesUs)].sort((a, b) => a - b);
-  if (times.length < 3) return undefined;
-  const steps = times.slice(1).map((t, i) => t - times[i]!);
-  const usual = [...steps].sort((a, b) => a - b)[Math.floor(steps.length / 2)]!;
-  const i = steps.findIndex((s) => s > 1.5 * usual);
-  return i < 0 ? undefined : times[i]! + 1;
 }
 
 export class UpstreamError extends Error {
@@ -208,26 +185,12 @@ export class IotApiClient {
       };
     }
     const metric = HISTORY_METRIC[device.type];
+    // A damaged entry is only rejected: its slot stays open in the watermark and a later answer fills it.
     const result: FetchResult = { samples: [], rejected: [] };
-    let unknownHole = false;
-    const holdAt = (raw: unknown) => {
-      const text = (raw as { timestamp?: unknown } | null)?.timestamp;
-      const t = typeof text === "string" ? parseLocalTimestampUs(text, this.options.timeZone) : null;
-      if (t === null) unknownHole = true;
-      else result.holdBelowUs = Math.min(result.holdBelowUs ?? Infinity, t);
-    };
     for (const raw of envelope.data.history) {
       const entry = historyEntrySchema.safeParse(raw);
-      if (!entry.success) {
-        result.rejected.push({ reason: `history entry ${reasonOf(entry.error)}` });
-        holdAt(raw);
-      } else if (!this.addSample(result, device, metric, entry.data.timestamp, entry.data.value)) {
-        holdAt(raw);
-      }
-    }
-    if (unknownHole) {
-      const hole = holeInGrid(result.samples.map((s) => s.timeUs));
-      if (hole !== undefined) result.holdBelowUs = Math.min(result.holdBelowUs ?? Infinity, hole);
+      if (!entry.success) result.rejected.push({ reason: `history entry ${reasonOf(entry.error)}` });
+      else this.addSample(result, device, metric, entry.data.timestamp, entry.data.value);
     }
     return result;
   }
@@ -271,23 +234,23 @@ export class IotApiClient {
     throw last ?? new UpstreamError("no current-reading path answered");
   }
 
-  /** Adds a valid sample to `result`, or a rejection; says which. */
+  /** Adds a valid sample to `result`, or a rejection. */
   private addSample(
     result: FetchResult,
     device: Device,
     metric: Metric,
     timestamp: string,
     value: number,
-  ): boolean {
+  ): void {
     const timeUs = parseLocalTimestampUs(timestamp, this.options.timeZone);
     const [lo, hi] = PLAUSIBLE[metric];
     if (timeUs === null) {
       result.rejected.push({ reason: `bad timestamp ${JSON.stringify(timestamp).slice(0, 60)}` });
-      return false;
+      return;
     }
     if (value < lo || value > hi) {
       result.rejected.push({ reason: `${metric} ${value} outside [${lo}, ${hi}]` });
-      return false;
+      return;
     }
     result.samples.push({
       device: device.id,
@@ -297,6 +260,5 @@ export class IotApiClient {
       timeUs,
       value,
     });
-    return true;
   }
 }

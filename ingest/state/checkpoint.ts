@@ -3,11 +3,12 @@
 // cannot: InfluxDB down at start-up, and points still waiting in the spool.
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { Watermarks } from "../transforms/watermark.js";
+import type { WatermarkEntry, Watermarks } from "../transforms/watermark.js";
 
+/** Version 2 adds each history series' open slots (`gaps`); version 1 files still load. */
 interface CheckpointFile {
-  version: 1;
-  watermarks: { device: string; metric: string; timeUs: number }[];
+  version: 1 | 2;
+  watermarks: WatermarkEntry[];
 }
 
 export class Checkpoint {
@@ -27,18 +28,19 @@ export class Checkpoint {
       throw err;
     }
     const file = JSON.parse(text) as CheckpointFile;
-    if (file.version !== 1 || !Array.isArray(file.watermarks))
+    if ((file.version !== 1 && file.version !== 2) || !Array.isArray(file.watermarks))
       throw new Error(`${this.path}: unknown format`);
     for (const w of file.watermarks) {
       if (typeof w.device === "string" && typeof w.metric === "string" && Number.isFinite(w.timeUs)) {
-        marks.raise(w.device, w.metric, w.timeUs);
+        const gaps = Array.isArray(w.gaps) ? w.gaps.filter((t) => Number.isFinite(t)) : [];
+        marks.restore({ device: w.device, metric: w.metric, timeUs: w.timeUs, gaps });
       }
     }
     return file.watermarks.length;
   }
 
   async save(marks: Watermarks): Promise<void> {
-    const file: CheckpointFile = { version: 1, watermarks: marks.entries() };
+    const file: CheckpointFile = { version: 2, watermarks: marks.entries() };
     await mkdir(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.tmp`;
     await writeFile(tmp, JSON.stringify(file));

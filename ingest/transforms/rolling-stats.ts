@@ -25,10 +25,24 @@ export class RollingWindow {
 
   constructor(private readonly spec: WindowSpec) {}
 
+  /** Adds a sample in time order: a late one (a history gap filled in) goes where it belongs. */
   push(timeUs: number, value: number): void {
-    this.times.push(timeUs);
-    this.vals.push(value);
-    this.evict(timeUs);
+    const n = this.times.length;
+    if (n === this.head || timeUs >= this.times[n - 1]!) {
+      this.times.push(timeUs);
+      this.vals.push(value);
+    } else {
+      let lo = this.head;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.times[mid]! <= timeUs) lo = mid + 1;
+        else hi = mid;
+      }
+      this.times.splice(lo, 0, timeUs);
+      this.vals.splice(lo, 0, value);
+    }
+    this.evict(this.times[this.times.length - 1]!);
   }
 
   private evict(newestUs: number): void {

@@ -15,6 +15,20 @@ const pemFile = z
   .trim()
   .refine((p) => p === "" || existsSync(p), "expected the path of a readable PEM file (or empty)");
 
+/** "1m", "30s", "5m", "1h" -> microseconds; the grid of the upstream's history (1 s .. 1 h). */
+const historyResolution = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const m = /^(\d+)(s|m|h)$/.exec(text);
+    const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as "s" | "m" | "h"] : NaN;
+    if (!(seconds >= 1 && seconds <= 3600)) {
+      ctx.addIssue({ code: "custom", message: 'expected a duration from 1s to 1h, such as "1m" or "30s"' });
+      return z.NEVER;
+    }
+    return seconds * 1e6;
+  });
+
 /** InfluxDB 2.x connection, shared by the ingester, the API and the stack scripts. */
 export const influxEnv = {
   url: envVar("INFLUX_URL", httpUrl, {
@@ -85,6 +99,10 @@ export const ingestEnv = {
   retryBaseMs: envVar("INGEST_RETRY_BASE_MS", intInRange(1, 60_000), {
     default: "250",
     doc: "First retry delay in ms; doubles per attempt, with jitter",
+  }),
+  historyResolutionUs: envVar("INGEST_HISTORY_RESOLUTION", historyResolution, {
+    default: "1m",
+    doc: "Spacing of the IoT API's history entries: each device's history metric is stored at most once per slot of this size, at the slot's start",
   }),
   statsWindow: envVar("STATS_WINDOW", windowSpec, {
     default: "60",

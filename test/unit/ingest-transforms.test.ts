@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { Sample } from "../../ingest/source/sample.js";
-import { holeInGrid } from "../../ingest/source/iot-api-client.js";
 import { AnomalyDetector, DEFAULT_RULES, SilenceTracker } from "../../ingest/transforms/anomaly-rules.js";
 import { RollingWindow } from "../../ingest/transforms/rolling-stats.js";
 import { parseWindowSpec } from "../../shared/config/window-spec.js";
@@ -152,17 +151,5 @@ describe("SilenceTracker", () => {
       (got, i) => t.observe(dev, got, i)?.rule ?? null,
     );
     expect(rules).toEqual([null, null, null, "silent", null, "back", null]);
-  });
-});
-
-describe("holeInGrid", () => {
-  const m = (k: number) => k * MIN_US;
-  it("finds where an entry is missing from a one-minute grid", () => {
-    expect(holeInGrid([m(1), m(2), m(4), m(5)])).toBe(m(2) + 1);
-    expect(holeInGrid([m(5), m(1), m(2), m(2), m(4)])).toBe(m(2) + 1);
-  });
-  it("sees no hole when the missing entry was at either end", () => {
-    expect(holeInGrid([m(1), m(2), m(3), m(4)])).toBeUndefined();
-    expect(holeInGrid([m(1), m(2)])).toBeUndefined();
   });
 });
