@@ -1,9 +1,12 @@
 // The real ingester (ingest/main.ts, a child process) against an in-process
 // simulator whose clock the bench moves: after every "cycle done" the clock
-// advances by `stepMs`, so each following cycle finds exactly that much new
-// history. The cron fires every second; a tick that finds a cycle running is
-// skipped by the ingester itself.
+// advances by `stepMs` plus a random jitter (up to `jitterMs` either way), and
+// between jumps it runs at wall-clock speed, so every request of a cycle
+// sees its own time, as against the real upstream. Each following cycle finds
+// about one new minute of history. The cron fires every second; a tick that
+// finds a cycle running is skipped by the ingester itself.
 import { rm } from "node:fs/promises";
+import { mulberry32 } from "../../simulator/random.js";
 import { type RunningSimulator, startSimulator } from "../../simulator/server.js";
 import { type IngesterProcess, startIngester, tempSpoolDir } from "../../test/support/ingester.js";
 import type { BenchInflux } from "./influx.js";
@@ -38,6 +41,12 @@ export interface SessionOptions {
   devices: number;
   startMs: number;
   stepMs: number;
+  /**
+   * Real operating conditions: the clock's jump per cycle varies by up to this
+   * much either way (ms), and it runs at wall-clock speed between jumps.
+   * 0 = exact steps on a still clock (the detection scenario tiles minutes exactly).
+   */
+  jitterMs: number;
   anomalyRate: number;
   seed: number;
   bucket: string;
@@ -68,12 +77,16 @@ export function extraIngestEnv(text = process.env.BENCH_INGEST_ENV ?? ""): Recor
 
 export async function startSession(influx: BenchInflux, o: SessionOptions): Promise<IngesterSession> {
   let simNow = o.startMs;
+  let jumpedAt = performance.now();
+  const random = mulberry32(o.seed);
+  const running = o.jitterMs > 0;
+  const elapsed = () => (running ? performance.now() - jumpedAt : 0);
   const sim = await startSimulator({
     devices: o.devices,
     signal: "realistic",
     seed: o.seed,
     anomalyRate: o.anomalyRate,
-    now: () => simNow,
+    now: () => simNow + elapsed(),
   });
   const spoolDir = await tempSpoolDir();
   const started = performance.now();
@@ -100,7 +113,10 @@ export async function startSession(influx: BenchInflux, o: SessionOptions): Prom
   let advanced = 0;
   ingester.child.stdout!.on("data", () => {
     const n = ingester.logs.filter(done).length;
-    for (; advanced < n; advanced++) simNow += o.stepMs;
+    for (; advanced < n; advanced++) {
+      simNow += elapsed() + o.stepMs + Math.round((random() * 2 - 1) * o.jitterMs);
+      jumpedAt = performance.now();
+    }
   });
   let seen = 0;
   let attempts = 0;
@@ -108,7 +124,7 @@ export async function startSession(influx: BenchInflux, o: SessionOptions): Prom
     sim,
     ingester,
     get simNow() {
-      return simNow;
+      return simNow + elapsed();
     },
     startupMs,
     async nextCycle(timeoutMs) {

@@ -35,6 +35,17 @@ export function evaluateTargets(r: Omit<BenchResults, "targets">): TargetResult[
 
   judge("Ingester write path vs raw ceiling", ">= 70 %", r.write?.ratio, (v) => v >= 0.7, pct);
 
+  const measured = r.cycles?.runs.filter((x) => x.perServed) ?? [];
+  judge(
+    "Stored points per served device-minute, every fleet size",
+    "= 1.000, none missing",
+    measured.length
+      ? Math.max(...measured.map((x) => Math.abs(x.perServed!.ratio - 1) + x.perServed!.missing))
+      : undefined,
+    (v) => v === 0,
+    () => measured.map((x) => `${fmt(x.devices)}: ${x.perServed!.ratio.toFixed(3)}`).join(", "),
+  );
+
   const tenK = r.cycles?.runs.find((x) => x.devices === TEN_K && !x.error);
   const steady = tenK && lastSteady(tenK);
   judge(
@@ -133,13 +144,15 @@ export function renderMarkdown(r: BenchResults): string {
       "",
     );
     lines.push(
-      "| Devices | Cycle | Wall time | Samples | Samples/s | Upstream req/s | Peak RSS (VmHWM) |",
-      "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+      "The clock moves one minute ± 5 s per cycle and runs between cycles. Stored per served = history points in InfluxDB per device-minute served (must be 1.000).",
+      "",
+      "| Devices | Cycle | Wall time | Samples | Samples/s | Upstream req/s | Peak RSS (VmHWM) | Stored per served |",
+      "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
     for (const run of r.cycles.runs) {
       if (run.error) {
         lines.push(
-          `| ${fmt(run.devices)} | failed | ${run.error.replace(/\|/g, "/").slice(0, 120)} | | | | |`,
+          `| ${fmt(run.devices)} | failed | ${run.error.replace(/\|/g, "/").slice(0, 120)} | | | | | |`,
         );
         continue;
       }
@@ -150,7 +163,7 @@ export function renderMarkdown(r: BenchResults): string {
       ] as const) {
         if (!c) continue;
         lines.push(
-          `| ${fmt(run.devices)} | ${label} | ${fmt(c.ms / 1000, 2)} s | ${fmt(c.samples)} | ${fmt(c.samplesPerS)} | ${fmt(c.upstreamRequestsPerS)} | ${fmt(c.peakRssMb)} MB |`,
+          `| ${fmt(run.devices)} | ${label} | ${fmt(c.ms / 1000, 2)} s | ${fmt(c.samples)} | ${fmt(c.samplesPerS)} | ${fmt(c.upstreamRequestsPerS)} | ${fmt(c.peakRssMb)} MB | ${label === "steady" && run.perServed ? `${run.perServed.ratio.toFixed(3)} (${fmt(run.perServed.missing)} missing)` : ""} |`,
         );
       }
     }

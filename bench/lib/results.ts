@@ -57,11 +57,22 @@ export interface CycleFigures {
   heapUsedMb: number;
 }
 
+/** Each sample once: history points InfluxDB holds against the device-minutes served. */
+export interface StoredPerServed {
+  points: number;
+  served: number;
+  /** Served minutes with no point. */
+  missing: number;
+  /** points / served; the contract is exactly 1. */
+  ratio: number;
+}
+
 export interface CycleRun {
   devices: number;
   catchUp: CycleFigures;
   /** Steady cycles (one new simulated minute each); the last is the one reported. */
   steady: CycleFigures[];
+  perServed?: StoredPerServed;
   startupMs: number;
   peakRssMb: number;
   error?: string;

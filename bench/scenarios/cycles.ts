@@ -1,10 +1,15 @@
 // Scenario 3: full cycles at growing fleet sizes. For each size: a fresh
 // bucket, the simulator (realistic mode) and a fresh ingester; the first
 // cycle is the catch-up (ten minutes of history per device, nothing known),
-// then steady cycles each find one new simulated minute.
+// then steady cycles each find about one new simulated minute: the clock
+// jumps one minute plus or minus a few seconds per cycle and runs in between,
+// as the real upstream's does. Afterwards InfluxDB is asked how many points
+// it holds per device-minute served (the contract: exactly 1).
+import { flux } from "@influxdata/influxdb-client";
+import { HISTORY_METRIC, MEASUREMENT, TAG } from "../../shared/schema.js";
 import { type BenchInflux, createBucket } from "../lib/influx.js";
 import { type CycleLog, startSession } from "../lib/ingester-run.js";
-import type { CycleFigures, CycleResults, CycleRun } from "../lib/results.js";
+import type { CycleFigures, CycleResults, CycleRun, StoredPerServed } from "../lib/results.js";
 import { growthExponents, ratePerSecond } from "../lib/stats.js";
 
 export interface CyclesOptions {
@@ -28,6 +33,42 @@ function figures(c: CycleLog): CycleFigures {
   };
 }
 
+/** Each cycle's clock jump is one minute plus up to this much either way. */
+const CLOCK_JITTER_MS = 5_000;
+
+/**
+ * History points stored per device-minute: the served minutes of each device
+ * are contiguous (no faults), so its span of minutes is what was served.
+ */
+async function storedPerServed(influx: BenchInflux, bucket: string): Promise<StoredPerServed> {
+  const fields = [...new Set(Object.values(HISTORY_METRIC))];
+  const rows = await influx.client.getQueryApi(influx.org).collectRows<{
+    device: string;
+    _time: string;
+  }>(flux`
+    from(bucket: ${bucket})
+      |> range(start: -30d, stop: 30d)
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading} and contains(value: r._field, set: ${fields}))
+      |> keep(columns: [${TAG.device}, "_time"])`);
+  const minutes = new Map<string, { points: number; distinct: Set<number> }>();
+  for (const r of rows) {
+    let m = minutes.get(r.device);
+    if (!m) minutes.set(r.device, (m = { points: 0, distinct: new Set() }));
+    m.points++;
+    m.distinct.add(Math.floor(Date.parse(r._time) / 60_000));
+  }
+  let points = 0;
+  let served = 0;
+  let missing = 0;
+  for (const m of minutes.values()) {
+    const span = Math.max(...m.distinct) - Math.min(...m.distinct) + 1;
+    points += m.points;
+    served += span;
+    missing += span - m.distinct.size;
+  }
+  return { points, served, missing, ratio: served > 0 ? points / served : Number.NaN };
+}
+
 /** Generous bound per cycle: 20 ms per device plus a minute. */
 const cycleTimeout = (devices: number) => 60_000 + devices * 20;
 
@@ -42,6 +83,7 @@ export async function runCycles(influx: BenchInflux, o: CyclesOptions): Promise<
         devices,
         startMs,
         stepMs: 60_000,
+        jitterMs: CLOCK_JITTER_MS,
         anomalyRate: 0.005,
         seed: 8,
         bucket: bucket.name,
@@ -60,10 +102,17 @@ export async function runCycles(influx: BenchInflux, o: CyclesOptions): Promise<
         );
       }
       const last = steady[steady.length - 1];
+      // Stopped gracefully, the ingester has flushed everything it accepted.
+      await session.ingester.stop();
+      const perServed = await storedPerServed(influx, bucket.name);
+      o.log(
+        `cycles: ${devices} devices: ${perServed.points} points for ${perServed.served} device-minutes served (${perServed.ratio.toFixed(3)} per minute), ${perServed.missing} missing`,
+      );
       runs.push({
         devices,
         catchUp,
         steady,
+        perServed,
         startupMs: session.startupMs,
         peakRssMb: Math.max(catchUp.peakRssMb, ...steady.map((s) => s.peakRssMb)),
         ...(last ? {} : { error: "no steady cycle with new samples" }),

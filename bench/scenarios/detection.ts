@@ -25,6 +25,7 @@ export async function runDetection(influx: BenchInflux, o: DetectionOptions): Pr
     devices: o.devices,
     startMs: t0,
     stepMs: STEP_MS,
+    jitterMs: 0,
     anomalyRate: ANOMALY_RATE,
     seed: 2026,
     bucket: bucket.name,

@@ -121,8 +121,9 @@ export class Watermarks {
     const mark = this.marks.get(k)!;
     const open = this.gaps.get(k) ?? new Set<number>();
     for (const t of taken) open.delete(t);
-    // Slots between the old mark (or, first time, the oldest taken) and the new one that were not taken.
-    const from = before === undefined ? Math.min(...taken) : grid.slotOf(before) + grid.stepUs;
+    // Slots between the old mark and the new one that were not taken; first time, every servable
+    // slot below the new mark (the oldest entries of a first answer may come damaged, then valid).
+    const from = before === undefined ? grid.oldestServed(mark) : grid.slotOf(before) + grid.stepUs;
     for (let t = Math.max(from, grid.oldestServed(mark)); t < mark; t += grid.stepUs) {
       if (!taken.has(t)) open.add(t);
     }
