@@ -8,13 +8,7 @@
 // upstream's clock, which may run ahead of InfluxDB's (clock skew, a zone
 // east of IOT_API_TIMEZONE, the simulator's --time-scale), and a range with
 // no stop ends at InfluxDB's now and would not see them.
-import {
-  type InfluxDB,
-  flux,
-  fluxDateTime,
-  fluxDuration,
-  fluxExpression,
-} from "@influxdata/influxdb-client";
+import { type InfluxDB, flux, fluxDateTime, fluxDuration, fluxExpression } from "@influxdata/influxdb-client";
 import { HISTORY_METRIC, MEASUREMENT, TAG } from "../../shared/schema.js";
 import type { WindowSpec } from "../../shared/config/window-spec.js";
 import type { HistoryGrid } from "../transforms/history-grid.js";

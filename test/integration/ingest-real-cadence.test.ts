@@ -112,7 +112,7 @@ async function expectEachMinuteOnce({ proxy, bucket, cycles }: Outcome) {
     if (p._field === METRIC.batteryLevel) battery.set(p.device, (battery.get(p.device) ?? 0) + 1);
     else if (history.has(p._field)) {
       let m = byDevice.get(p.device);
-      if (!m) byDevice.set(p.device, (m = new Map()));
+      if (!m) byDevice.set(p.device, (m = new Map<number, number>()));
       m.set(Date.parse(p._time), p._value);
     }
   }
