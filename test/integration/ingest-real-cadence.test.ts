@@ -71,6 +71,8 @@ async function run(s: Scenario): Promise<Outcome> {
       try {
         ingester = await startIngester({ ...influxServer!, bucket: bucket.name }, proxy.url, spoolDir, {
           INGEST_CONCURRENCY: "64",
+          // The product's request timeout: a loaded machine must not turn answers into retries.
+          INGEST_REQUEST_TIMEOUT_MS: "10000",
         });
         await ingester.waitForCycles(n, 120_000);
         expect(await ingester.stop(), "graceful stop").toBe(0);

@@ -78,9 +78,13 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
     fetch(`${upstream}${path}`)
       .then(async (up) => {
         const text = await up.text();
-        record(path, up.status, text);
+        // Only what reached the ingester counts as served: an answer to a request it
+        // gave up on (timeout, then a retry) never did.
+        if (req.socket.destroyed) return;
         res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" });
-        res.end(text);
+        res.end(text, () => {
+          if (!req.socket.destroyed || res.writableFinished) record(path, up.status, text);
+        });
       })
       .catch((err: unknown) => {
         res.writeHead(502, { "content-type": "application/json" });
