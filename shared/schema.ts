@@ -97,4 +97,8 @@ export const ROLLUP_FIELD = {
   max: "max",
   /** Integer: samples in the hour (weights the mean when hours are combined). */
   count: "count",
+  /** Sum of the hour's values: sum/count over any set of hours is their exact mean, pushed down. */
+  sum: "sum",
+  /** Sum of squared values: with sum and count, the exact sample stddev over any set of hours. */
+  sumSquares: "sum_sq",
 } as const;

@@ -1,6 +1,8 @@
 // The Flux of the hourly rollup task: every hour, the last `lookback` of
 // complete hours of raw `reading` points, summarised per device, metric and
-// hour (mean, min, max, count) into `reading_hourly` in the rollup bucket.
+// hour (mean, min, max, count, sum, sum of squares) into `reading_hourly` in
+// the rollup bucket; sum and sum of squares let readers combine hours exactly
+// with aggregates InfluxDB pushes down (sum, min, max).
 // Re-aggregating a few hours back on every run picks up points that reached
 // InfluxDB late (an ingester draining its spool after an outage); rewriting
 // an hour writes the same series and time again, so it overwrites, never
@@ -62,6 +64,8 @@ union(
         raw |> hourly(field: ${ROLLUP_FIELD.min}, fn: min),
         raw |> hourly(field: ${ROLLUP_FIELD.max}, fn: max),
         raw |> hourly(field: ${ROLLUP_FIELD.count}, fn: count),
+        raw |> hourly(field: ${ROLLUP_FIELD.sum}, fn: sum),
+        raw |> map(fn: (r) => ({r with _value: r._value * r._value})) |> hourly(field: ${ROLLUP_FIELD.sumSquares}, fn: sum),
     ],
 )
     |> to(bucket: ${spec.rollupBucket}, org: ${spec.org}, tagColumns: ${tags})
