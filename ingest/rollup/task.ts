@@ -7,7 +7,7 @@
 // InfluxDB late (an ingester draining its spool after an outage); rewriting
 // an hour writes the same series and time again, so it overwrites, never
 // duplicates.
-import { flux, fluxExpression } from "@influxdata/influxdb-client";
+import { flux, fluxDateTime, fluxExpression } from "@influxdata/influxdb-client";
 import { MEASUREMENT, ROLLUP_FIELD, TAG } from "../../shared/schema.js";
 
 export interface RollupTaskSpec {
@@ -36,20 +36,23 @@ function durationLiteral(text: string) {
   return fluxExpression(text);
 }
 
-/** The task's Flux; every name reaches it through the client's string-literal escaping. */
-export function rollupTaskFlux(spec: RollupTaskSpec): string {
+/** Where the rollup reads and writes; shared by the task and the backfill command. */
+export interface RollupTarget {
+  org: string;
+  rawBucket: string;
+  rollupBucket: string;
+}
+
+/**
+ * The aggregation itself, over `start`..`stop` (Flux expressions of type time
+ * defined before it): per device, metric and hour, every ROLLUP_FIELD, written
+ * with `to()`. Rewriting an hour overwrites it: the same series and times.
+ */
+function rollupBody(target: RollupTarget) {
   const tags = [TAG.client, TAG.device, TAG.type, TAG.metric];
   const metric = fluxExpression(TAG.metric);
-  return flux`import "date"
-
-option task = {name: ${spec.name}, every: ${durationLiteral(TASK_EVERY)}, offset: ${durationLiteral(TASK_OFFSET)}}
-
-// Complete hours only: the current hour is rolled up by the next run.
-stop = date.truncate(t: now(), unit: 1h)
-start = date.sub(d: ${durationLiteral(spec.lookback)}, from: stop)
-
-raw =
-    from(bucket: ${spec.rawBucket})
+  return flux`raw =
+    from(bucket: ${target.rawBucket})
         |> range(start: start, stop: stop)
         |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading})
 
@@ -68,6 +71,31 @@ union(
         raw |> map(fn: (r) => ({r with _value: r._value * r._value})) |> hourly(field: ${ROLLUP_FIELD.sumSquares}, fn: sum),
     ],
 )
-    |> to(bucket: ${spec.rollupBucket}, org: ${spec.org}, tagColumns: ${tags})
-`.toString();
+    |> to(bucket: ${target.rollupBucket}, org: ${target.org}, tagColumns: ${tags})
+`;
 }
+
+/** The task's Flux; every name reaches it through the client's string-literal escaping. */
+export function rollupTaskFlux(spec: RollupTaskSpec): string {
+  return flux`import "date"
+
+option task = {name: ${spec.name}, every: ${durationLiteral(TASK_EVERY)}, offset: ${durationLiteral(TASK_OFFSET)}}
+
+// Complete hours only: the current hour is rolled up by the next run.
+stop = date.truncate(t: now(), unit: 1h)
+start = date.sub(d: ${durationLiteral(spec.lookback)}, from: stop)
+
+${rollupBody(spec)}`.toString();
+}
+
+/** The same aggregation over whole hours `startMs`..`stopMs`, as a plain query (backfill). */
+export function rollupRangeFlux(target: RollupTarget, startMs: number, stopMs: number): string {
+  if (startMs % HOUR_MS !== 0 || stopMs % HOUR_MS !== 0 || stopMs <= startMs)
+    throw new RangeError("a rollup range is whole hours, start before stop");
+  return flux`start = ${fluxDateTime(new Date(startMs).toISOString())}
+stop = ${fluxDateTime(new Date(stopMs).toISOString())}
+
+${rollupBody(target)}`.toString();
+}
+
+export const HOUR_MS = 3_600_000;
