@@ -2,7 +2,9 @@
 // complete hours of raw `reading` points, summarised per device, metric and
 // hour (mean, min, max, count, sum, sum of squares) into `reading_hourly` in
 // the rollup bucket; sum and sum of squares let readers combine hours exactly
-// with aggregates InfluxDB pushes down (sum, min, max).
+// with aggregates InfluxDB pushes down (sum, min, max). The same per client,
+// device type and metric goes to `reading_hourly_fleet`, so fleet-wide views
+// over weeks read tens of series instead of every device's.
 // Re-aggregating a few hours back on every run picks up points that reached
 // InfluxDB late (an ingester draining its spool after an outage); rewriting
 // an hour writes the same series and time again, so it overwrites, never
@@ -39,6 +41,8 @@ function durationLiteral(text: string) {
 /** The task's Flux; every name reaches it through the client's string-literal escaping. */
 export function rollupTaskFlux(spec: RollupTaskSpec): string {
   const tags = [TAG.client, TAG.device, TAG.type, TAG.metric];
+  const fleetTags = [TAG.client, TAG.type, TAG.metric];
+  const fleetGroup = [TAG.client, TAG.type, "_field"];
   const metric = fluxExpression(TAG.metric);
   return flux`import "date"
 
@@ -53,10 +57,10 @@ raw =
         |> range(start: start, stop: stop)
         |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading})
 
-hourly = (tables=<-, field, fn) =>
+hourly = (tables=<-, field, fn, measurement=${MEASUREMENT.readingHourly}) =>
     tables
         |> aggregateWindow(every: 1h, fn: fn, createEmpty: false, timeSrc: "_start")
-        |> map(fn: (r) => ({r with ${metric}: r._field, _field: field, _measurement: ${MEASUREMENT.readingHourly}}))
+        |> map(fn: (r) => ({r with ${metric}: r._field, _field: field, _measurement: measurement}))
 
 union(
     tables: [
@@ -69,5 +73,20 @@ union(
     ],
 )
     |> to(bucket: ${spec.rollupBucket}, org: ${spec.org}, tagColumns: ${tags})
+
+// The fleet's hours: the same fields per client, device type and metric.
+fleet = raw |> group(columns: ${fleetGroup})
+
+union(
+    tables: [
+        fleet |> hourly(field: ${ROLLUP_FIELD.mean}, fn: mean, measurement: ${MEASUREMENT.readingHourlyFleet}),
+        fleet |> hourly(field: ${ROLLUP_FIELD.min}, fn: min, measurement: ${MEASUREMENT.readingHourlyFleet}),
+        fleet |> hourly(field: ${ROLLUP_FIELD.max}, fn: max, measurement: ${MEASUREMENT.readingHourlyFleet}),
+        fleet |> hourly(field: ${ROLLUP_FIELD.count}, fn: count, measurement: ${MEASUREMENT.readingHourlyFleet}),
+        fleet |> hourly(field: ${ROLLUP_FIELD.sum}, fn: sum, measurement: ${MEASUREMENT.readingHourlyFleet}),
+        fleet |> map(fn: (r) => ({r with _value: r._value * r._value})) |> hourly(field: ${ROLLUP_FIELD.sumSquares}, fn: sum, measurement: ${MEASUREMENT.readingHourlyFleet}),
+    ],
+)
+    |> to(bucket: ${spec.rollupBucket}, org: ${spec.org}, tagColumns: ${fleetTags})
 `.toString();
 }

@@ -37,9 +37,10 @@ const FIELDS: Record<string, readonly string[]> = {
   [MEASUREMENT.stats]: Object.values(STATS_FIELD),
   [MEASUREMENT.anomaly]: Object.values(ANOMALY_FIELD),
   [MEASUREMENT.readingHourly]: Object.values(ROLLUP_FIELD),
+  [MEASUREMENT.readingHourlyFleet]: Object.values(ROLLUP_FIELD),
 };
 /** Measurements of the rollup bucket (read as `v.defaultBucket + "_rollup"`). */
-const ROLLUP_MEASUREMENTS = new Set<string>([MEASUREMENT.readingHourly]);
+const ROLLUP_MEASUREMENTS = new Set<string>([MEASUREMENT.readingHourly, MEASUREMENT.readingHourlyFleet]);
 const TAGS = new Set<string>(Object.values(TAG));
 const ALL_FIELDS = new Set(Object.values(FIELDS).flat());
 const FLUX_COLUMNS = new Set(["_time", "_value", "_field", "_measurement", "_start", "_stop"]);
