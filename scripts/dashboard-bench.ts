@@ -13,11 +13,9 @@ if (!m) throw new Error(`range ${range}: expected e.g. 1h, 7d`);
 const rangeMs = Number(m[1]) * UNIT_MS[m[2]!]!;
 const maxDataPoints = 500;
 
-/** Grafana's nice interval (roughly): the range over maxDataPoints, rounded up to a common step. */
+/** Grafana's nice interval (roughly): the range over maxDataPoints, rounded up to a common step, at least the series panels' 1m. */
 function windowPeriod(ms: number): string {
-  const steps = [
-    1, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
-  ];
+  const steps = [60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
   const s = ms / maxDataPoints / 1000;
   return `${steps.find((x) => x >= s) ?? 86400}s`;
 }
