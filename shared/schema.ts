@@ -15,6 +15,12 @@ export const MEASUREMENT = {
    * type, metric; fields ROLLUP_FIELD; time = the hour's start.
    */
   readingHourly: "reading_hourly",
+  /**
+   * The same hourly summary per client, device type and metric (no device
+   * tag), written by the same task: what fleet-wide views (Grafana with All
+   * devices) read over long ranges instead of every device's hours.
+   */
+  readingHourlyFleet: "reading_hourly_fleet",
 } as const;
 
 export const TAG = {
