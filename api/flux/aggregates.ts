@@ -9,7 +9,8 @@ import { type ParameterizedQuery, flux, fluxExpression } from "@influxdata/influ
 import { MEASUREMENT, ROLLUP_FIELD, TAG } from "../../shared/schema.js";
 import type { TimeRange } from "../time-range.js";
 import { type FluxContext, type Scope, clientFilter, deviceFilter, num, rangeCall } from "./scope.js";
-import { type Source, planSources } from "./sources.js";
+import { isMissingBucket } from "./rollup.js";
+import { type Source, type SourcePlan, planSources } from "./sources.js";
 
 export interface Aggregate {
   mean: number | null;
@@ -132,7 +133,22 @@ export async function queryAggregates(
   device?: string,
   nowMs = Date.now(),
 ): Promise<AggregateResult> {
-  const plan = planSources(ctx, range, nowMs);
+  try {
+    return await aggregatesFrom(ctx, scope, by, planSources(ctx, range, nowMs), device);
+  } catch (err) {
+    // No rollup bucket (the task was never ensured): raw data answers alone.
+    if (!isMissingBucket(err)) throw err;
+    return aggregatesFrom(ctx, scope, by, { source: "raw", raw: [range] }, device);
+  }
+}
+
+async function aggregatesFrom(
+  ctx: FluxContext,
+  scope: Scope,
+  by: By,
+  plan: SourcePlan,
+  device: string | undefined,
+): Promise<AggregateResult> {
   const groups = new Map<string, Moments>();
   const work: Promise<void>[] = plan.raw.map(async (part) => {
     const rows = await ctx.runner.rows<Row>(rawQuery(ctx, scope, part, by, device));

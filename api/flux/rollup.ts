@@ -73,7 +73,7 @@ function partQuery(
 }
 
 /** A missing rollup bucket (task never ensured) is a 404 from InfluxDB: fall back to raw rather than fail. */
-function isMissingBucket(err: unknown): boolean {
+export function isMissingBucket(err: unknown): boolean {
   return err instanceof InfluxUnavailableError && /HTTP 404/.test(err.message);
 }
 
@@ -118,8 +118,10 @@ async function querySeriesParts(
 
 /**
  * The series from the rollup (with raw readings for the hours it does not
- * hold yet) when its windows are whole hours and the range holds complete
- * rollup hours; otherwise from raw data. Says which.
+ * hold yet) when the range is longer than API_ROLLUP_AFTER, its windows are
+ * whole hours and it holds complete rollup hours; otherwise from raw data
+ * (a device's raw minutes are cheap to read; the rollup only sees late points
+ * within the task's lookback). Says which.
  */
 export async function querySeriesAuto(
   ctx: FluxContext,
@@ -132,7 +134,8 @@ export async function querySeriesAuto(
   nowMs = Date.now(),
 ): Promise<{ points: SeriesPoint[]; source: Source }> {
   const plan = planSources(ctx, range, nowMs);
-  if (ctx.rollup !== undefined && plan.rollup && fn !== "last" && everyMs % HOUR_MS === 0) {
+  const long = ctx.rollup !== undefined && range.stopMs - range.startMs > ctx.rollup.afterMs;
+  if (ctx.rollup !== undefined && long && plan.rollup && fn !== "last" && everyMs % HOUR_MS === 0) {
     const parts = [{ part: plan.rollup, rollup: true }, ...plan.raw.map((part) => ({ part, rollup: false }))];
     try {
       const points = await querySeriesParts(
