@@ -3,8 +3,9 @@
 // with 503, so callers never see a raw network error.
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
-  type Cancellable,
   HttpError,
+  chunksToLinesIterable,
+  linesToRowsIterable,
   type InfluxDB,
   type ParameterizedQuery,
   RequestTimedOutError,
@@ -47,54 +48,64 @@ function unavailableReason(err: unknown): string | undefined {
  */
 export const requestSignal = new AsyncLocalStorage<AbortSignal>();
 
+/** What the client's QueryApi sends: annotated CSV, which linesToRowsIterable reads. */
+const DIALECT = {
+  header: true,
+  delimiter: ",",
+  quoteChar: '"',
+  commentPrefix: "#",
+  annotations: ["datatype", "group", "default"],
+};
+
 /**
  * Every query is bounded by `timeoutMs` and by the caller's request signal.
- * Either one cancels the HTTP request to InfluxDB, which ends the query inside
- * influxd too: an abandoned query must not keep running and starve the next
- * caller (a timed-out query used to go on in influxd for 13-27 s).
+ * Either one aborts the HTTP request to InfluxDB (its socket is destroyed),
+ * which ends the query inside influxd too: an abandoned query must not keep
+ * running and starve the next caller (a timed-out query used to go on in
+ * influxd for 13-27 s). The client's QueryApi cannot do that: its cancel()
+ * only stops delivering rows and drains the rest, so the query is sent
+ * through the client's own transport with an AbortSignal, and its CSV read
+ * with the client's own parser.
  */
 export function createQueryRunner(client: InfluxDB, org: string, timeoutMs: number): QueryRunner {
-  const api = client.getQueryApi(org);
-  const run = <T>(query: ParameterizedQuery): Promise<T[]> =>
-    new Promise<T[]>((resolve, reject) => {
+  const path = `/api/v2/query?org=${encodeURIComponent(org)}`;
+  const run = async <T>(query: ParameterizedQuery): Promise<T[]> => {
+    const abort = new AbortController();
+    const caller = requestSignal.getStore();
+    let reason = "";
+    const stop = (why: string) => {
+      reason ||= why;
+      abort.abort();
+    };
+    const timer = setTimeout(() => stop("InfluxDB query timed out"), timeoutMs);
+    const onGone = () => stop("request abandoned by its client");
+    if (caller?.aborted) onGone();
+    caller?.addEventListener("abort", onGone, { once: true });
+    try {
+      const chunks = client.transport.iterate(
+        path,
+        JSON.stringify({ query: query.toString(), dialect: DIALECT }),
+        {
+          method: "POST",
+          headers: { "content-type": "application/json; encoding=utf-8" },
+          signal: abort.signal,
+        },
+      );
       const out: T[] = [];
-      const signal = requestSignal.getStore();
-      let cancellable: Cancellable | undefined;
-      let settled = false;
-      const settle = (err?: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        if (err === undefined) return resolve(out);
-        const reason = unavailableReason(err);
-        reject(
-          reason !== undefined
-            ? new InfluxUnavailableError(reason, { cause: err })
-            : err instanceof Error
-              ? err
-              : new Error("InfluxDB query failed", { cause: err }),
-        );
-      };
-      const cancel = (reason: string) => {
-        cancellable?.cancel();
-        settle(new InfluxUnavailableError(reason));
-      };
-      const timer = setTimeout(() => cancel("InfluxDB query timed out"), timeoutMs);
-      const onAbort = () => cancel("request abandoned by its client");
-      if (signal?.aborted) return cancel("request abandoned by its client");
-      signal?.addEventListener("abort", onAbort, { once: true });
-      api.queryRows(query, {
-        useCancellable: (c) => {
-          cancellable = c;
-        },
-        next: (row, meta) => {
-          out.push(meta.toObject(row) as T);
-        },
-        error: (err) => settle(err),
-        complete: () => settle(),
-      });
-    });
+      for await (const { values, tableMeta } of linesToRowsIterable(chunksToLinesIterable(chunks)))
+        out.push(tableMeta.toObject(values) as T);
+      if (reason) throw new InfluxUnavailableError(reason);
+      return out;
+    } catch (err) {
+      if (reason) throw new InfluxUnavailableError(reason, { cause: err });
+      const unavailable = unavailableReason(err);
+      if (unavailable !== undefined) throw new InfluxUnavailableError(unavailable, { cause: err });
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      caller?.removeEventListener("abort", onGone);
+    }
+  };
   return {
     rows: run,
     async ping(query: ParameterizedQuery) {
