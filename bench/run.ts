@@ -31,15 +31,17 @@ const { values } = parseArgs({
     note: { type: "string", default: "" },
     sizes: { type: "string" },
     longrange: { type: "string" },
+    "task-sizes": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    "npm run bench [-- --quick] [--only=write,cycles,api,detection,longrange] [--sizes=100,1000] [--longrange=1000x7] [--note=text]\n" +
+    "npm run bench [-- --quick] [--only=write,cycles,api,detection,longrange] [--sizes=100,1000] [--longrange=1000x7] [--task-sizes=10000] [--note=text]\n" +
       "  --quick  about two minutes: smaller fleets and shorter loads\n" +
       "  --sizes  fleet sizes of the full-cycle scenario\n" +
       "  --longrange  devices x days of the long-range scenario (full: 1000x30, quick: 100x7)\n" +
+      "  --task-sizes  extra fleet sizes for the rollup task's cost (full: 10000, quick: none)\n" +
       "  INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG: use that InfluxDB instead of a throw-away influxd\n" +
       "  BENCH_PROFILE_DIR: write a --cpu-prof profile of every ingester and API process there\n",
   );
@@ -75,6 +77,8 @@ if (values.longrange) {
   config.longrange.devices = Number(m[1]);
   config.longrange.days = Number(m[2]);
 }
+if (values["task-sizes"] !== undefined)
+  config.longrange.taskSizes = values["task-sizes"].split(",").filter(Boolean).map(Number);
 
 const t0 = performance.now();
 const log = (msg: string) =>
@@ -143,7 +147,12 @@ const dir = join(import.meta.dirname, "results");
 await mkdir(dir, { recursive: true });
 
 const json = await format(JSON.stringify(results), { ...prettierOptions, parser: "json" });
-const kind = values.only || values.sizes || values.longrange ? "partial" : quick ? "quick" : "full";
+const kind =
+  values.only || values.sizes || values.longrange || values["task-sizes"]
+    ? "partial"
+    : quick
+      ? "quick"
+      : "full";
 const latest = kind === "full" ? "latest" : `latest-${kind}`;
 const stamp = `${results.date.slice(0, 16).replace(/:/g, "-")}-${kind}`;
 await writeFile(join(dir, `${latest}.json`), json);

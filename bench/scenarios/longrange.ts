@@ -4,10 +4,10 @@
 // task's aggregation timed; then every API endpoint (admin and client key)
 // and every Flux query of every provisioned dashboard (as Grafana sends it)
 // at ranges from 1 h to 30 days.
-import { spawn } from "node:child_process";
+import { fork, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { InfluxDB } from "@influxdata/influxdb-client";
 import { BucketsAPI, TasksAPI } from "@influxdata/influxdb-client-apis";
@@ -22,8 +22,8 @@ import {
   queriesOf,
   substituteVariables,
 } from "../../test/support/stack-dashboards.js";
-import { fleetLines } from "../lib/data.js";
 import { type BenchInflux, type Bucket, createBucket } from "../lib/influx.js";
+import type { LoadWorkerData, LoadWorkerMessage } from "../lib/load-worker.js";
 import {
   type BenchRange,
   type Selection,
@@ -36,7 +36,6 @@ import {
   windowPeriodMs,
 } from "../lib/longrange.js";
 import { PROFILE_PRELOAD, waitForIdle } from "../lib/machine.js";
-import { writeRaw } from "../lib/raw-write.js";
 import type { DashboardRefresh, LongRangeCall, LongRangeResults, RollupTaskCost } from "../lib/results.js";
 
 export interface LongRangeOptions {
@@ -58,10 +57,17 @@ const API_QUERY_TIMEOUT_MS = 60_000;
 const FLUX_TIMEOUT_MS = 180_000;
 const TASK_HOURS = 6;
 const CONCURRENCY = 4;
+/** Processes generating and writing the load (BENCH_LOAD_WORKERS; default the CPU count). */
+const LOAD_WORKERS = Number(process.env.BENCH_LOAD_WORKERS) || availableParallelism();
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
-/** Writes `devices` x `minutes` of fleet lines ending at `endMs`, two requests in flight. */
+/**
+ * Writes `devices` x `minutes` of fleet lines ending at `endMs`: `workers`
+ * child processes (bench/lib/load-worker.ts) each generate, encode and POST
+ * a slice of the fleet (one request in flight each), so encoding runs
+ * beside influxd's ingest on every core.
+ */
 async function load(
   influx: BenchInflux,
   bucket: string,
@@ -72,20 +78,40 @@ async function load(
   log: (msg: string) => void,
 ): Promise<{ lines: number; ms: number }> {
   const target = { url: influx.url, token: influx.token, org: influx.org, bucket };
+  const workers = Math.max(1, Math.min(LOAD_WORKERS, devices));
   const t = performance.now();
   let lines = 0;
   let lastLog = t;
-  const inflight: Promise<unknown>[] = [];
-  for (const chunk of fleetLines({ devices, clients, endMs, minutes, seed: 6 }, 10_000)) {
-    if (inflight.length >= 2) await inflight.shift();
-    inflight.push(writeRaw(target, chunk, 10_000));
-    lines += chunk.length;
-    if (performance.now() - lastLog > 15_000) {
-      lastLog = performance.now();
-      log(`longrange: ${lines.toLocaleString("en-US")} lines written`);
-    }
-  }
-  await Promise.all(inflight);
+  await Promise.all(
+    Array.from({ length: workers }, (_, w) => {
+      // Contiguous device slices, as even as possible.
+      const first = Math.floor((w * devices) / workers) + 1;
+      const last = Math.floor(((w + 1) * devices) / workers);
+      const data: LoadWorkerData = {
+        target,
+        fleet: { devices: last, firstDevice: first, clients, endMs, minutes, seed: 6 },
+        batchLines: 10_000,
+      };
+      const worker = fork(join(import.meta.dirname, "..", "lib", "load-worker.ts"), [JSON.stringify(data)], {
+        execArgv: ["--import", "tsx"],
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      });
+      return new Promise<void>((resolve, reject) => {
+        worker.on("message", (m: LoadWorkerMessage) => {
+          lines += m.progress;
+          if (m.done !== undefined) resolve();
+          if (performance.now() - lastLog > 15_000) {
+            lastLog = performance.now();
+            log(`longrange: ${lines.toLocaleString("en-US")} lines written`);
+          }
+        });
+        worker.on("error", reject);
+        worker.on("exit", (code, signal) =>
+          code === 0 ? resolve() : reject(new Error(`load worker exited with ${code ?? signal}`)),
+        );
+      });
+    }),
+  );
   return { lines, ms: performance.now() - t };
 }
 
