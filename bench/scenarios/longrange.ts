@@ -53,8 +53,10 @@ const CLIENT_KEY = "bench-longrange-client-key";
 const ADMIN_KEY = "bench-longrange-admin-key";
 /** API_QUERY_TIMEOUT_MS of the bench's API: slow answers are measured, not turned into 503s early. */
 const API_QUERY_TIMEOUT_MS = 60_000;
-/** Bound of one dashboard query or task run from the bench. */
-const FLUX_TIMEOUT_MS = 180_000;
+/** Bound of one dashboard query: past it the query counts as failed (Grafana's own data proxy gives up after 30 s by default). */
+const DASHBOARD_TIMEOUT_MS = 60_000;
+/** Bound of one run of the task's aggregation (InfluxDB sets a task none). */
+const TASK_TIMEOUT_MS = 15 * 60_000;
 const TASK_HOURS = 6;
 const CONCURRENCY = 4;
 /** Processes generating and writing the load (BENCH_LOAD_WORKERS; default the CPU count). */
@@ -467,7 +469,12 @@ export async function runLongRange(influx: BenchInflux, o: LongRangeOptions): Pr
     }
   };
   const ranges = rangesCovered(o.days);
-  const client = createInfluxClient({ url: influx.url, token: influx.token, timeoutMs: FLUX_TIMEOUT_MS });
+  const client = createInfluxClient({
+    url: influx.url,
+    token: influx.token,
+    timeoutMs: DASHBOARD_TIMEOUT_MS,
+  });
+  const taskClient = createInfluxClient({ url: influx.url, token: influx.token, timeoutMs: TASK_TIMEOUT_MS });
   const bucket = await createBucket(influx, "longrange");
   const rollupBucket = `${bucket.name}_rollup`;
   const extra: Bucket[] = [];
@@ -496,7 +503,7 @@ export async function runLongRange(influx: BenchInflux, o: LongRangeOptions): Pr
     const costs: RollupTaskCost[] = [];
     costs.push(
       await phase(`task aggregation (${o.devices} devices)`, () =>
-        taskCost(client, influx.org, bucket.name, rollupBucket, o.devices),
+        taskCost(taskClient, influx.org, bucket.name, rollupBucket, o.devices),
       ),
     );
     o.log(
@@ -521,7 +528,7 @@ export async function runLongRange(influx: BenchInflux, o: LongRangeOptions): Pr
         const l = await load(influx, b.name, size, o.clients, m, nowMs, o.log);
         o.log(`longrange: ${size} devices x ${m} minutes: ${l.lines.toLocaleString("en-US")} lines`);
         await settle(influx, o.log, `the ${size}-device load`);
-        return taskCost(client, influx.org, b.name, rb.name, size);
+        return taskCost(taskClient, influx.org, b.name, rb.name, size);
       });
       o.log(`longrange: task aggregation at ${size} devices: ${(cost.ms / 1000).toFixed(2)} s`);
       costs.push(cost);
