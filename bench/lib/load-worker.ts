@@ -1,7 +1,8 @@
 // Child process of the long-range load (forked with tsx, one per CPU):
 // generates and encodes the lines of a slice of the fleet (bench/lib/data.ts
 // fleetLines) and POSTs them itself, so the bench process neither encodes
-// nor copies them. Input: LoadWorkerData as JSON in argv[2]; progress as IPC
+// nor copies them. Input: LoadWorkerData as JSON in BENCH_LOAD_WORKER (the
+// environment, so the token stays off the command line); progress as IPC
 // messages { progress: lines } and finally { done: lines }.
 import { type FleetData, fleetLines } from "./data.js";
 import { type RawTarget, writeRaw } from "./raw-write.js";
@@ -18,8 +19,9 @@ export interface LoadWorkerMessage {
 }
 
 // Only when run as the child: importing the types above must not start a load.
-if (process.send && process.argv[2]) {
-  const { target, fleet, batchLines } = JSON.parse(process.argv[2]) as LoadWorkerData;
+const input = process.env.BENCH_LOAD_WORKER;
+if (process.send && input) {
+  const { target, fleet, batchLines } = JSON.parse(input) as LoadWorkerData;
   const send = (m: LoadWorkerMessage) => new Promise((resolve) => process.send!(m, undefined, {}, resolve));
   let lines = 0;
   let reported = 0;

@@ -94,7 +94,9 @@ async function load(
         fleet: { devices: last, firstDevice: first, clients, endMs, minutes, seed: 6 },
         batchLines: 10_000,
       };
-      const worker = fork(join(import.meta.dirname, "..", "lib", "load-worker.ts"), [JSON.stringify(data)], {
+      const worker = fork(join(import.meta.dirname, "..", "lib", "load-worker.ts"), [], {
+        cwd: repo,
+        env: { ...process.env, BENCH_LOAD_WORKER: JSON.stringify(data) },
         execArgv: ["--import", "tsx"],
         stdio: ["ignore", "inherit", "inherit", "ipc"],
       });

@@ -425,10 +425,29 @@ describe("long-range targets and report", () => {
       met: false,
       value: "admin 4.0, client 4.0",
     });
+    // A non-200 answer fails the ratio whatever the times (a fast 400 is not cheap).
     expect(t["Long range: client_statistics cost 7d / 1h (alone, admin and client key)"]).toMatchObject({
       met: false,
-      value: "admin 6.0, client 2.5",
+      value: "admin 6.0 (status 200, 503 at 7d), client 2.5",
     });
+    const fast400 = longRange();
+    fast400.api = fast400.api.map((x) =>
+      x.endpoint === "summary" && x.range === "7d" ? { ...x, aloneMs: 10, statuses: [400] } : x,
+    );
+    const f = Object.fromEntries(longRangeTargets(fast400).map((x) => [x.name, x]));
+    expect(f["Long range: summary cost 7d / 1h (alone, admin and client key)"]).toMatchObject({
+      met: false,
+      value: "admin 0.1 (status 400 at 7d), client 0.2 (status 400 at 7d)",
+    });
+    expect(f["Long range: admin summary 7d, alone"]).toMatchObject({
+      met: false,
+      value: "10 ms (status 400)",
+    });
+    const onlyClient = longRange();
+    onlyClient.api = onlyClient.api.filter((x) => x.key === "client");
+    const c = Object.fromEntries(longRangeTargets(onlyClient).map((x) => [x.name, x]));
+    expect(c["Long range: summary cost 7d / 1h (alone, admin and client key)"]?.met).toBeNull();
+    expect(c["Long range: admin summary 7d, alone"]?.met).toBeNull();
     expect(t['Dashboard "IoT fleet" cost 7d / 1h (All, query time per refresh)']).toMatchObject({
       met: false,
       value: "3.6",
