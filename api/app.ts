@@ -24,6 +24,7 @@ import { seriesRouter } from "./routes/series.js";
 import { statsRouter } from "./routes/stats.js";
 import { summaryRouter } from "./routes/summary.js";
 import { trendRouter } from "./routes/trend.js";
+import { requestSignal } from "./flux/run.js";
 
 export interface AppDeps {
   flux: FluxContext;
@@ -64,6 +65,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", { type: "http", scheme: "bearer" });
 
   app.use("*", recordMetrics(deps.metrics));
+  // Queries made for a request are cancelled in InfluxDB when its client hangs up.
+  app.use("*", (c, next) => requestSignal.run(c.req.raw.signal, next));
   app.onError(errorHandler(deps.log));
   app.notFound(notFoundHandler);
 

@@ -4,6 +4,7 @@ import { z } from "@hono/zod-openapi";
 import { ANOMALY_RULES, METRICS, type Metric } from "../shared/schema.js";
 import { SERIES_FNS } from "./flux/series.js";
 import { DURATION_FORMAT_HELP, TIME_FORMAT_HELP } from "./time-range.js";
+import { SOURCES } from "./flux/sources.js";
 
 /** Device ids are tag values: a conservative pattern keeps odd text out of queries altogether. */
 export const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -87,6 +88,11 @@ export const scopeBody = z
     admin: z.boolean().openapi({ description: "true when an admin key read every client's data" }),
   })
   .openapi("Scope");
+
+export const sourceBody = z.enum(SOURCES).openapi({
+  description:
+    'Where the figures came from: "raw" readings, the hourly "rollup" (whole hours complete before now), or "rollup+raw" (rollup for the whole complete hours, raw readings for the partial and recent hours); the figures are the same either way',
+});
 
 export const aggregateBody = z
   .object({

@@ -2,11 +2,9 @@
 // ("-1h", "-1h30m"), "now", or RFC 3339 times. Everything is resolved to
 // absolute instants here and re-rendered by the Flux layer, so no user text
 // ever reaches a query.
-import { utcMsOf } from "../shared/time.js";
+import { UNIT_MS, parseDurationMs, utcMsOf } from "../shared/time.js";
 
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-const DURATION = /^(\d{1,9}(ms|s|m|h|d|w))+$/;
-const DURATION_PART = /(\d{1,9})(ms|s|m|h|d|w)/g;
+export { parseDurationMs };
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** InfluxDB stores int64 nanoseconds: keep every instant well inside what it and Flux accept. */
@@ -26,14 +24,6 @@ export class RangeInputError extends Error {
     super(message);
     this.name = "RangeInputError";
   }
-}
-
-/** Milliseconds of a positive duration such as "1h30m"; undefined when the text is not one. */
-export function parseDurationMs(text: string): number | undefined {
-  if (!DURATION.test(text)) return undefined;
-  let total = 0;
-  for (const m of text.matchAll(DURATION_PART)) total += Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
-  return Number.isSafeInteger(total) ? total : undefined;
 }
 
 /** Milliseconds since the epoch of an RFC 3339 time; undefined when invalid (e.g. February 30). */

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only=write,cycles,api,detection]
+// npm run bench [-- --quick] [-- --only=write,cycles,api,detection,longrange]
 //
 // Runs the benchmark scenarios of issue 8 against a throw-away influxd (or
 // the one INFLUX_URL/TOKEN/ORG name), everything on loopback, and writes
@@ -18,9 +18,10 @@ import type { BenchResults } from "./lib/results.js";
 import { runApi } from "./scenarios/api.js";
 import { runCycles } from "./scenarios/cycles.js";
 import { runDetection } from "./scenarios/detection.js";
+import { runLongRange } from "./scenarios/longrange.js";
 import { runWrite } from "./scenarios/write.js";
 
-const SCENARIOS = ["write", "cycles", "api", "detection"] as const;
+const SCENARIOS = ["write", "cycles", "api", "detection", "longrange"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -29,14 +30,18 @@ const { values } = parseArgs({
     only: { type: "string" },
     note: { type: "string", default: "" },
     sizes: { type: "string" },
+    longrange: { type: "string" },
+    "task-sizes": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    "npm run bench [-- --quick] [--only=write,cycles,api,detection] [--sizes=100,1000] [--note=text]\n" +
+    "npm run bench [-- --quick] [--only=write,cycles,api,detection,longrange] [--sizes=100,1000] [--longrange=1000x7] [--task-sizes=10000] [--note=text]\n" +
       "  --quick  about two minutes: smaller fleets and shorter loads\n" +
       "  --sizes  fleet sizes of the full-cycle scenario\n" +
+      "  --longrange  devices x days of the long-range scenario (full: 1000x30, quick: 100x7)\n" +
+      "  --task-sizes  extra fleet sizes for the rollup task's cost (full: 10000, quick: none)\n" +
       "  INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG: use that InfluxDB instead of a throw-away influxd\n" +
       "  BENCH_PROFILE_DIR: write a --cpu-prof profile of every ingester and API process there\n",
   );
@@ -55,15 +60,25 @@ const config = quick
       cycles: { sizes: [100, 1000], steadyCycles: 1 },
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 5, defaultWindows: true },
       detection: { devices: 1000, cycles: 6 },
+      longrange: { devices: 100, clients: 10, days: 7, taskSizes: [] as number[] },
     }
   : {
       write: { devices: 2000, minutes: 400, rawBatchLines: 10_000, rounds: 3 },
       cycles: { sizes: [100, 1000, 10_000, 50_000], steadyCycles: 2 },
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 15, defaultWindows: true },
       detection: { devices: 10_000, cycles: 12 },
+      longrange: { devices: 1000, clients: 10, days: 30, taskSizes: [10_000] },
     };
 
 if (values.sizes) config.cycles.sizes = values.sizes.split(",").map(Number);
+if (values.longrange) {
+  const m = /^(\d+)x(\d+)$/.exec(values.longrange);
+  if (!m) throw new Error(`--longrange: expected <devices>x<days>, e.g. 1000x7; got ${values.longrange}`);
+  config.longrange.devices = Number(m[1]);
+  config.longrange.days = Number(m[2]);
+}
+if (values["task-sizes"] !== undefined)
+  config.longrange.taskSizes = values["task-sizes"].split(",").filter(Boolean).map(Number);
 
 const t0 = performance.now();
 const log = (msg: string) =>
@@ -116,6 +131,8 @@ try {
   if (api) partial.api = api;
   const detection = await scenario("detection", () => runDetection(influx, { ...config.detection, log }));
   if (detection) partial.detection = detection;
+  const longrange = await scenario("longrange", () => runLongRange(influx, { ...config.longrange, log }));
+  if (longrange) partial.longrange = longrange;
 } finally {
   await cleanup();
 }
@@ -130,7 +147,12 @@ const dir = join(import.meta.dirname, "results");
 await mkdir(dir, { recursive: true });
 
 const json = await format(JSON.stringify(results), { ...prettierOptions, parser: "json" });
-const kind = values.only || values.sizes ? "partial" : quick ? "quick" : "full";
+const kind =
+  values.only || values.sizes || values.longrange || values["task-sizes"]
+    ? "partial"
+    : quick
+      ? "quick"
+      : "full";
 const latest = kind === "full" ? "latest" : `latest-${kind}`;
 const stamp = `${results.date.slice(0, 16).replace(/:/g, "-")}-${kind}`;
 await writeFile(join(dir, `${latest}.json`), json);

@@ -2,9 +2,10 @@ import { pino, type Logger } from "pino";
 
 export type { Logger };
 
-/** Structured JSON logs on stdout, one line per event. */
-export function createLogger(service: string, level: string): Logger {
-  return pino({ name: service, level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime });
+/** Structured JSON logs on stdout (or stderr, for commands whose stdout is their result), one line per event. */
+export function createLogger(service: string, level: string, fd: 1 | 2 = 1): Logger {
+  const options = { name: service, level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime };
+  return fd === 1 ? pino(options) : pino(options, pino.destination(2));
 }
 
 /** Exits once the logger has written out what it holds, so a last "stopped" line is not lost. */

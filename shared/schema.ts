@@ -15,6 +15,12 @@ export const MEASUREMENT = {
    * type, metric; fields ROLLUP_FIELD; time = the hour's start.
    */
   readingHourly: "reading_hourly",
+  /**
+   * The same hourly summary per client, device type and metric (no device
+   * tag), written by the same task: what fleet-wide views (Grafana with All
+   * devices) read over long ranges instead of every device's hours.
+   */
+  readingHourlyFleet: "reading_hourly_fleet",
 } as const;
 
 export const TAG = {
@@ -97,4 +103,8 @@ export const ROLLUP_FIELD = {
   max: "max",
   /** Integer: samples in the hour (weights the mean when hours are combined). */
   count: "count",
+  /** Sum of the hour's values: sum/count over any set of hours is their exact mean, pushed down. */
+  sum: "sum",
+  /** Sum of squared values: with sum and count, the exact sample stddev over any set of hours. */
+  sumSquares: "sum_sq",
 } as const;

@@ -37,3 +37,15 @@ export function isValidTimeZone(zone: string): boolean {
     return false;
   }
 }
+
+export const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+const DURATION = /^(\d{1,9}(ms|s|m|h|d|w))+$/;
+const DURATION_PART = /(\d{1,9})(ms|s|m|h|d|w)/g;
+
+/** Milliseconds of a positive duration such as "1h30m"; undefined when the text is not one. */
+export function parseDurationMs(text: string): number | undefined {
+  if (!DURATION.test(text)) return undefined;
+  let total = 0;
+  for (const m of text.matchAll(DURATION_PART)) total += Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  return Number.isSafeInteger(total) ? total : undefined;
+}

@@ -1,9 +1,16 @@
-// Mean, min, max, sample stddev and count of raw `reading` values over a
-// range, grouped by metric (one device) or by device type and metric (a fleet).
-import { flux, fluxExpression } from "@influxdata/influxdb-client";
-import { MEASUREMENT, TAG } from "../../shared/schema.js";
+// Mean, min, max, sample stddev and count of `reading` values over a range,
+// grouped by metric (one device) or by device type and metric (a fleet).
+// Whole complete hours come from the hourly rollup, the rest from raw data
+// (sources.ts); each part yields sums, counts, sums of squares, mins and maxes
+// per group, which combine exactly. Every branch starts from its own from()
+// and filters before group(), so InfluxDB pushes the aggregates down into
+// storage; the per-device count (how many devices contributed) is one of them.
+import { type ParameterizedQuery, flux, fluxExpression } from "@influxdata/influxdb-client";
+import { MEASUREMENT, ROLLUP_FIELD, TAG } from "../../shared/schema.js";
 import type { TimeRange } from "../time-range.js";
 import { type FluxContext, type Scope, clientFilter, deviceFilter, num, rangeCall } from "./scope.js";
+import { isMissingBucket } from "./rollup.js";
+import { type Source, type SourcePlan, planSources } from "./sources.js";
 
 export interface Aggregate {
   mean: number | null;
@@ -20,51 +27,154 @@ export interface GroupAggregate extends Aggregate {
   devices?: number;
 }
 
+export interface AggregateResult {
+  groups: GroupAggregate[];
+  /** Which store answered. */
+  source: Source;
+}
+
+/** Exactly combinable figures of one group. */
+interface Moments {
+  type: string | null;
+  metric: string;
+  count: number;
+  sum: number;
+  sumSq: number;
+  min: number | null;
+  max: number | null;
+  devices: Set<string>;
+}
+
 interface Row {
   result: string;
-  _field: string;
+  _field?: string;
   type?: string;
+  metric?: string;
+  device?: string;
   _value: unknown;
 }
 
-const STATS = ["count", "mean", "min", "max", "stddev"] as const;
+type By = "metric" | "type_and_metric";
+
+/** Raw part: the metric is the field. */
+function rawQuery(ctx: FluxContext, scope: Scope, range: TimeRange, by: By, device?: string) {
+  const group = by === "metric" ? ["_field"] : [TAG.type, "_field"];
+  const data = flux`from(bucket: ${ctx.bucket})
+      |> ${rangeCall(range)}
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${clientFilter(scope)}${deviceFilter(device)})`;
+  const branch = (name: string, tail: ParameterizedQuery) =>
+    flux`${data}
+      ${tail}
+      |> yield(name: ${name})
+`;
+  return flux`${branch("count", flux`|> group(columns: ${group}) |> count()`)}${branch("sum", flux`|> group(columns: ${group}) |> sum()`)}${branch("min", flux`|> group(columns: ${group}) |> min()`)}${branch("max", flux`|> group(columns: ${group}) |> max()`)}${branch("sum_sq", flux`|> map(fn: (r) => ({r with _value: r._value * r._value})) |> group(columns: ${group}) |> sum()`)}${by === "type_and_metric" ? branch("devices", flux`|> group(columns: ${[...group, TAG.device]}) |> count()`) : flux``}`;
+}
+
+/** Rollup part: the metric is the `metric` tag, each figure a field summed (or min/max) over the hours. */
+function rollupQuery(
+  ctx: FluxContext & { rollup: NonNullable<FluxContext["rollup"]> },
+  scope: Scope,
+  range: TimeRange,
+  by: By,
+  device?: string,
+) {
+  const group = by === "metric" ? [TAG.metric] : [TAG.type, TAG.metric];
+  const field = (f: string) => flux`from(bucket: ${ctx.rollup.bucket})
+      |> ${rangeCall(range)}
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.readingHourly}${clientFilter(scope)}${deviceFilter(device)} and r._field == ${f})`;
+  const branch = (name: string, f: string, tail: ParameterizedQuery) =>
+    flux`${field(f)}
+      ${tail}
+      |> yield(name: ${name})
+`;
+  const byGroup = (fn: string) => flux`|> group(columns: ${group}) |> ${fluxExpression(fn)}()`;
+  return flux`${branch("count", ROLLUP_FIELD.count, byGroup("sum"))}${branch("sum", ROLLUP_FIELD.sum, byGroup("sum"))}${branch("min", ROLLUP_FIELD.min, byGroup("min"))}${branch("max", ROLLUP_FIELD.max, byGroup("max"))}${branch("sum_sq", ROLLUP_FIELD.sumSquares, byGroup("sum"))}${by === "type_and_metric" ? branch("devices", ROLLUP_FIELD.count, flux`|> group(columns: ${[...group, TAG.device]}) |> count()`) : flux``}`;
+}
+
+function absorb(groups: Map<string, Moments>, rows: Row[], by: By, metricOf: (r: Row) => string) {
+  for (const r of rows) {
+    const type = by === "metric" ? null : (r.type ?? null);
+    const metric = metricOf(r);
+    const key = `${type ?? ""}\u0000${metric}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { type, metric, count: 0, sum: 0, sumSq: 0, min: null, max: null, devices: new Set() };
+      groups.set(key, g);
+    }
+    const v = num(r._value);
+    if (v === null) continue;
+    if (r.result === "count") g.count += v;
+    else if (r.result === "sum") g.sum += v;
+    else if (r.result === "sum_sq") g.sumSq += v;
+    else if (r.result === "min") g.min = g.min === null ? v : Math.min(g.min, v);
+    else if (r.result === "max") g.max = g.max === null ? v : Math.max(g.max, v);
+    else if (r.result === "devices" && r.device !== undefined && v > 0) g.devices.add(r.device);
+  }
+}
+
+/** Mean and sample stddev from the moments (stddev null below two samples, as Flux's stddev()). */
+export function finish(m: Pick<Moments, "count" | "sum" | "sumSq">): {
+  mean: number | null;
+  stddev: number | null;
+} {
+  if (m.count === 0) return { mean: null, stddev: null };
+  const mean = m.sum / m.count;
+  if (m.count < 2) return { mean, stddev: null };
+  // Rounding can leave a hair below zero for a constant series.
+  const variance = Math.max(0, (m.sumSq - (m.sum * m.sum) / m.count) / (m.count - 1));
+  return { mean, stddev: Math.sqrt(variance) };
+}
 
 export async function queryAggregates(
   ctx: FluxContext,
   scope: Scope,
   range: TimeRange,
-  by: "metric" | "type_and_metric",
+  by: By,
   device?: string,
-): Promise<GroupAggregate[]> {
-  const columns = by === "metric" ? ["_field"] : [TAG.type, "_field"];
-  // The device count per group is only meaningful across a fleet.
-  const devicesYield =
-    by === "type_and_metric"
-      ? flux`
-    data |> group(columns: [${TAG.type}, "_field", ${TAG.device}]) |> count() |> group(columns: [${TAG.type}, "_field"]) |> count() |> yield(name: "devices")`
-      : flux``;
-  const rows = await ctx.runner.rows<Row>(flux`
-    data = from(bucket: ${ctx.bucket})
-      |> ${rangeCall(range)}
-      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${clientFilter(scope)}${deviceFilter(device)})
-      |> group(columns: ${columns})
-    ${fluxExpression(STATS.map((s) => `data |> ${s}() |> yield(name: "${s}")`).join("\n    "))}${devicesYield}`);
-  const groups = new Map<string, GroupAggregate>();
-  for (const r of rows) {
-    const type = by === "metric" ? null : (r.type ?? null);
-    const key = `${type ?? ""}\u0000${r._field}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = { type, metric: r._field, mean: null, min: null, max: null, stddev: null, count: 0 };
-      groups.set(key, g);
-    }
-    const v = num(r._value);
-    if (r.result === "count") g.count = v ?? 0;
-    else if (r.result === "devices") g.devices = v ?? 0;
-    else if (r.result === "mean" || r.result === "min" || r.result === "max" || r.result === "stddev")
-      g[r.result] = v;
+  nowMs = Date.now(),
+): Promise<AggregateResult> {
+  try {
+    return await aggregatesFrom(ctx, scope, by, planSources(ctx, range, nowMs), device);
+  } catch (err) {
+    // No rollup bucket (the task was never ensured): raw data answers alone.
+    if (!isMissingBucket(err)) throw err;
+    return aggregatesFrom(ctx, scope, by, { source: "raw", raw: [range] }, device);
   }
-  return [...groups.values()]
+}
+
+async function aggregatesFrom(
+  ctx: FluxContext,
+  scope: Scope,
+  by: By,
+  plan: SourcePlan,
+  device: string | undefined,
+): Promise<AggregateResult> {
+  const groups = new Map<string, Moments>();
+  const work: Promise<void>[] = plan.raw.map(async (part) => {
+    const rows = await ctx.runner.rows<Row>(rawQuery(ctx, scope, part, by, device));
+    absorb(groups, rows, by, (r) => r._field ?? "");
+  });
+  if (plan.rollup && ctx.rollup) {
+    const rollupCtx = { ...ctx, rollup: ctx.rollup };
+    const part = plan.rollup;
+    work.push(
+      ctx.runner.rows<Row>(rollupQuery(rollupCtx, scope, part, by, device)).then((rows) => {
+        absorb(groups, rows, by, (r) => r.metric ?? "");
+      }),
+    );
+  }
+  await Promise.all(work);
+  const out = [...groups.values()]
     .filter((g) => g.count > 0)
+    .map((g) => ({
+      type: g.type,
+      metric: g.metric,
+      ...finish(g),
+      min: g.min,
+      max: g.max,
+      count: g.count,
+      ...(by === "type_and_metric" ? { devices: g.devices.size } : {}),
+    }))
     .sort((a, b) => `${a.type ?? ""}/${a.metric}`.localeCompare(`${b.type ?? ""}/${b.metric}`));
+  return { groups: out, source: plan.source };
 }

@@ -1,27 +1,17 @@
-// Long ranges read the hourly rollup (`reading_hourly`, written by the
-// InfluxDB task the ingester ensures) instead of the raw readings: the same
-// answer shape, a fraction of the points scanned. Windows of whole hours are
-// rebuilt exactly from hourly rows: min of mins, max of maxes, and the mean
-// weighted by each hour's count (a mean of means would over-weight sparse hours).
-import { flux, fluxDuration, fluxExpression } from "@influxdata/influxdb-client";
+// Series over long ranges: windows of whole hours are rebuilt from the hourly
+// rollup (`reading_hourly`) for the complete hours it holds, and from raw
+// readings for the rest (sources.ts), exactly: per window the sum and count
+// (mean = sum / count, never a mean of means), the min of mins, the max of
+// maxes, each an aggregate InfluxDB pushes down into storage.
+import { type ParameterizedQuery, flux, fluxDuration, fluxExpression } from "@influxdata/influxdb-client";
 import { MEASUREMENT, type Metric, ROLLUP_FIELD, TAG } from "../../shared/schema.js";
 import { type TimeRange, formatDuration } from "../time-range.js";
 import { InfluxUnavailableError } from "./run.js";
 import { type FluxContext, type Scope, clientFilter, deviceFilter, num, rangeCall } from "./scope.js";
 import { type SeriesFn, type SeriesPoint, querySeries } from "./series.js";
+import { HOUR_MS, type Source, planSources } from "./sources.js";
 
-export const HOUR_MS = 3_600_000;
-export type SeriesSource = "raw" | "rollup";
-
-/** Whether a query can and should read the rollup: long range, whole-hour windows, an aggregate the rollup holds. */
-export function rollupFits(ctx: FluxContext, range: TimeRange, everyMs: number, fn: SeriesFn): boolean {
-  return (
-    ctx.rollup !== undefined &&
-    range.stopMs - range.startMs > ctx.rollup.afterMs &&
-    everyMs % HOUR_MS === 0 &&
-    fn !== "last"
-  );
-}
+export { HOUR_MS };
 
 /** Rounds an automatically chosen `every` up to whole hours when the range is long enough for the rollup. */
 export function everyForSource(
@@ -36,11 +26,58 @@ export function everyForSource(
 }
 
 interface Row {
+  result: string;
   _time: string;
   _value: unknown;
 }
 
-export async function querySeriesRollup(
+interface Window {
+  sum: number;
+  count: number;
+  min: number | null;
+  max: number | null;
+}
+
+/** Window aggregates of one part: raw readings (field = metric) or rollup rows (tag metric, one field per figure). */
+function partQuery(
+  ctx: FluxContext,
+  scope: Scope,
+  device: string,
+  metric: Metric,
+  part: TimeRange,
+  everyMs: number,
+  fn: Exclude<SeriesFn, "last">,
+  rollupBucket: string | undefined,
+): ParameterizedQuery {
+  const every = fluxDuration(formatDuration(everyMs));
+  const select = (rollupField: string) =>
+    rollupBucket === undefined
+      ? flux`from(bucket: ${ctx.bucket})
+      |> ${rangeCall(part)}
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${clientFilter(scope)}${deviceFilter(device)} and r._field == ${metric})`
+      : flux`from(bucket: ${rollupBucket})
+      |> ${rangeCall(part)}
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.readingHourly}${clientFilter(scope)}${deviceFilter(device)} and r.${fluxExpression(TAG.metric)} == ${metric} and r._field == ${rollupField})`;
+  const branch = (name: string, rollupField: string, rawFn: string, rollupFn: string) =>
+    flux`${select(rollupField)}
+      |> group()
+      |> aggregateWindow(every: ${every}, fn: ${fluxExpression(rollupBucket === undefined ? rawFn : rollupFn)}, createEmpty: false, timeSrc: "_start")
+      |> keep(columns: ["_time", "_value"])
+      |> yield(name: ${name})
+`;
+  if (fn === "mean")
+    return flux`${branch("sum", ROLLUP_FIELD.sum, "sum", "sum")}${branch("count", ROLLUP_FIELD.count, "count", "sum")}`;
+  return fn === "min"
+    ? branch("min", ROLLUP_FIELD.min, "min", "min")
+    : branch("max", ROLLUP_FIELD.max, "max", "max");
+}
+
+/** A missing rollup bucket (task never ensured) is a 404 from InfluxDB: fall back to raw rather than fail. */
+export function isMissingBucket(err: unknown): boolean {
+  return err instanceof InfluxUnavailableError && /HTTP 404/.test(err.message);
+}
+
+async function querySeriesParts(
   ctx: FluxContext & { rollup: NonNullable<FluxContext["rollup"]> },
   scope: Scope,
   device: string,
@@ -48,44 +85,44 @@ export async function querySeriesRollup(
   range: TimeRange,
   everyMs: number,
   fn: Exclude<SeriesFn, "last">,
+  parts: { part: TimeRange; rollup: boolean }[],
 ): Promise<SeriesPoint[]> {
-  const every = fluxDuration(formatDuration(everyMs));
-  const select = flux`from(bucket: ${ctx.rollup.bucket})
-      |> ${rangeCall(range)}
-      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.readingHourly}${clientFilter(scope)}${deviceFilter(device)} and r.${fluxExpression(TAG.metric)} == ${metric})`;
-  const query =
-    fn === "mean"
-      ? flux`${select}
-      |> filter(fn: (r) => r._field == ${ROLLUP_FIELD.mean} or r._field == ${ROLLUP_FIELD.count})
-      |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-      |> group()
-      |> map(fn: (r) => ({_time: r._time, _start: r._start, _stop: r._stop, sum: r.${fluxExpression(ROLLUP_FIELD.mean)} * float(v: r.${fluxExpression(ROLLUP_FIELD.count)}), n: float(v: r.${fluxExpression(ROLLUP_FIELD.count)})}))
-      // window() clips to _start/_stop, so the first window starts at the range start, as aggregateWindow's do.
-      |> window(every: ${every}, createEmpty: false)
-      |> reduce(fn: (r, accumulator) => ({sum: accumulator.sum + r.sum, n: accumulator.n + r.n}), identity: {sum: 0.0, n: 0.0})
-      |> map(fn: (r) => ({_time: r._start, _value: r.sum / r.n}))
-      |> group()
-      |> keep(columns: ["_time", "_value"])`
-      : flux`${select}
-      |> filter(fn: (r) => r._field == ${fn === "min" ? ROLLUP_FIELD.min : ROLLUP_FIELD.max})
-      |> group()
-      |> aggregateWindow(every: ${every}, fn: ${fluxExpression(fn === "min" ? "min" : "max")}, createEmpty: false, timeSrc: "_start")
-      |> keep(columns: ["_time", "_value"])`;
-  const rows = await ctx.runner.rows<Row>(query);
+  const windows = new Map<number, Window>();
+  // A window cut by a part's edge has its start clipped there; both pieces map to the window's own start.
+  const keyOf = (time: string) => Math.max(range.startMs, Math.floor(Date.parse(time) / everyMs) * everyMs);
+  await Promise.all(
+    parts.map(async ({ part, rollup }) => {
+      const rows = await ctx.runner.rows<Row>(
+        partQuery(ctx, scope, device, metric, part, everyMs, fn, rollup ? ctx.rollup.bucket : undefined),
+      );
+      for (const r of rows) {
+        const v = num(r._value);
+        if (v === null) continue;
+        const k = keyOf(r._time);
+        let w = windows.get(k);
+        if (!w) windows.set(k, (w = { sum: 0, count: 0, min: null, max: null }));
+        if (r.result === "sum") w.sum += v;
+        else if (r.result === "count") w.count += v;
+        else if (r.result === "min") w.min = w.min === null ? v : Math.min(w.min, v);
+        else if (r.result === "max") w.max = w.max === null ? v : Math.max(w.max, v);
+      }
+    }),
+  );
   const points: SeriesPoint[] = [];
-  for (const r of rows) {
-    const value = num(r._value);
-    if (value !== null) points.push({ time: r._time, value });
+  for (const [k, w] of [...windows].sort(([a], [b]) => a - b)) {
+    const value = fn === "mean" ? (w.count > 0 ? w.sum / w.count : null) : fn === "min" ? w.min : w.max;
+    if (value !== null) points.push({ time: new Date(k).toISOString(), value });
   }
-  return points.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+  return points;
 }
 
-/** A missing rollup bucket (task never ensured) is a 404 from InfluxDB: fall back to raw rather than fail. */
-function isMissingBucket(err: unknown): boolean {
-  return err instanceof InfluxUnavailableError && /HTTP 404/.test(err.message);
-}
-
-/** The series from the rollup when it fits, else from raw data; says which. */
+/**
+ * The series from the rollup (with raw readings for the hours it does not
+ * hold yet) when the range is longer than API_ROLLUP_AFTER, its windows are
+ * whole hours and it holds complete rollup hours; otherwise from raw data
+ * (a device's raw minutes are cheap to read; the rollup only sees late points
+ * within the task's lookback). Says which.
+ */
 export async function querySeriesAuto(
   ctx: FluxContext,
   scope: Scope,
@@ -94,10 +131,14 @@ export async function querySeriesAuto(
   range: TimeRange,
   everyMs: number,
   fn: SeriesFn,
-): Promise<{ points: SeriesPoint[]; source: SeriesSource }> {
-  if (ctx.rollup !== undefined && fn !== "last" && rollupFits(ctx, range, everyMs, fn)) {
+  nowMs = Date.now(),
+): Promise<{ points: SeriesPoint[]; source: Source }> {
+  const plan = planSources(ctx, range, nowMs);
+  const long = ctx.rollup !== undefined && range.stopMs - range.startMs > ctx.rollup.afterMs;
+  if (ctx.rollup !== undefined && long && plan.rollup && fn !== "last" && everyMs % HOUR_MS === 0) {
+    const parts = [{ part: plan.rollup, rollup: true }, ...plan.raw.map((part) => ({ part, rollup: false }))];
     try {
-      const points = await querySeriesRollup(
+      const points = await querySeriesParts(
         { ...ctx, rollup: ctx.rollup },
         scope,
         device,
@@ -105,8 +146,9 @@ export async function querySeriesAuto(
         range,
         everyMs,
         fn,
+        parts,
       );
-      return { points, source: "rollup" };
+      return { points, source: plan.source };
     } catch (err) {
       if (!isMissingBucket(err)) throw err;
     }

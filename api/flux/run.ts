@@ -1,8 +1,11 @@
 // Runs Flux through the official client's QueryApi with a bounded time, and
 // turns "InfluxDB is down, slow or unusable" into one error the API answers
 // with 503, so callers never see a raw network error.
+import { AsyncLocalStorage } from "node:async_hooks";
 import {
   HttpError,
+  chunksToLinesIterable,
+  linesToRowsIterable,
   type InfluxDB,
   type ParameterizedQuery,
   RequestTimedOutError,
@@ -39,40 +42,75 @@ function unavailableReason(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The abort signal of the HTTP request being answered (set by the API's
+ * middleware): a client that hangs up cancels the InfluxDB queries made for it.
+ */
+export const requestSignal = new AsyncLocalStorage<AbortSignal>();
+
+/** What the client's QueryApi sends: annotated CSV, which linesToRowsIterable reads. */
+const DIALECT = {
+  header: true,
+  delimiter: ",",
+  quoteChar: '"',
+  commentPrefix: "#",
+  annotations: ["datatype", "group", "default"],
+};
+
+/**
+ * Every query is bounded by `timeoutMs` and by the caller's request signal.
+ * Either one aborts the HTTP request to InfluxDB (its socket is destroyed),
+ * which ends the query inside influxd too: an abandoned query must not keep
+ * running and starve the next caller (a timed-out query used to go on in
+ * influxd for 13-27 s). The client's QueryApi cannot do that: its cancel()
+ * only stops delivering rows and drains the rest, so the query is sent
+ * through the client's own transport with an AbortSignal, and its CSV read
+ * with the client's own parser.
+ */
 export function createQueryRunner(client: InfluxDB, org: string, timeoutMs: number): QueryRunner {
-  const api = client.getQueryApi(org);
-  const bounded = async <T>(work: Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    // The client's own timeout ends the HTTP request; this bounds the whole
-    // call (connect, headers, body) in case a stalled stream outlives it.
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new InfluxUnavailableError("InfluxDB query timed out")),
-        timeoutMs + 250,
-      );
-    });
+  const path = `/api/v2/query?org=${encodeURIComponent(org)}`;
+  const run = async <T>(query: ParameterizedQuery): Promise<T[]> => {
+    const abort = new AbortController();
+    const caller = requestSignal.getStore();
+    let reason = "";
+    const stop = (why: string) => {
+      reason ||= why;
+      abort.abort();
+    };
+    const timer = setTimeout(() => stop("InfluxDB query timed out"), timeoutMs);
+    const onGone = () => stop("request abandoned by its client");
+    if (caller?.aborted) onGone();
+    caller?.addEventListener("abort", onGone, { once: true });
     try {
-      return await Promise.race([work, deadline]);
+      const chunks = client.transport.iterate(
+        path,
+        JSON.stringify({ query: query.toString(), dialect: DIALECT }),
+        {
+          method: "POST",
+          headers: { "content-type": "application/json; encoding=utf-8" },
+          signal: abort.signal,
+        },
+      );
+      const out: T[] = [];
+      for await (const { values, tableMeta } of linesToRowsIterable(chunksToLinesIterable(chunks)))
+        out.push(tableMeta.toObject(values) as T);
+      if (reason) throw new InfluxUnavailableError(reason);
+      return out;
     } catch (err) {
-      const reason = unavailableReason(err);
-      if (reason !== undefined) throw new InfluxUnavailableError(reason, { cause: err });
+      if (reason) throw new InfluxUnavailableError(reason, { cause: err });
+      const unavailable = unavailableReason(err);
+      if (unavailable !== undefined) throw new InfluxUnavailableError(unavailable, { cause: err });
       throw err;
     } finally {
       clearTimeout(timer);
+      caller?.removeEventListener("abort", onGone);
     }
   };
   return {
-    rows: <T>(query: ParameterizedQuery) => {
-      const work = api.collectRows<T>(query);
-      // A rejection after the deadline won must not become an unhandled one.
-      work.catch(() => undefined);
-      return bounded(work);
-    },
+    rows: run,
     async ping(query: ParameterizedQuery) {
       try {
-        const work = api.collectRows(query);
-        work.catch(() => undefined);
-        await bounded(work);
+        await run(query);
         return true;
       } catch {
         return false;

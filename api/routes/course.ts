@@ -10,6 +10,7 @@ import {
   notFoundResponse,
   scopeBody,
   security,
+  sourceBody,
   start,
   stop,
 } from "../schemas.js";
@@ -55,6 +56,7 @@ const processedRoute = createRoute({
             metrics: z.record(z.string(), courseAggregate),
             anomaly_count: z.number().int(),
             anomalies: z.array(anomalyBody),
+            source: sourceBody,
           }),
         },
       },
@@ -84,6 +86,7 @@ const clientStatsRoute = createRoute({
             statistics: z.array(
               courseAggregate.extend({ type: z.string(), metric: z.string(), objects: z.number().int() }),
             ),
+            source: sourceBody,
           }),
         },
       },
@@ -99,8 +102,8 @@ export function courseRouter(deps: RouteDeps) {
       const range = rangeOf(deps, q);
       const scope = c.get("scope");
       const device = await requireDevice(deps, scope, q.object_id);
-      const [groups, anomalies] = await Promise.all([
-        queryAggregates(deps.flux, scope, range, "metric", device.id),
+      const [{ groups, source }, anomalies] = await Promise.all([
+        queryAggregates(deps.flux, scope, range, "metric", device.id, deps.now()),
         queryAnomalies(deps.flux, scope, range, { device: device.id, limit: PROCESSED_DATA_EVENTS }),
       ]);
       return c.json(
@@ -116,6 +119,7 @@ export function courseRouter(deps: RouteDeps) {
           ),
           anomaly_count: anomalies.total,
           anomalies: anomalies.events,
+          source,
         },
         200,
       );
@@ -123,7 +127,14 @@ export function courseRouter(deps: RouteDeps) {
     .openapi(clientStatsRoute, async (c) => {
       const range = rangeOf(deps, c.req.valid("query"));
       const scope = c.get("scope");
-      const groups = await queryAggregates(deps.flux, scope, range, "type_and_metric");
+      const { groups, source } = await queryAggregates(
+        deps.flux,
+        scope,
+        range,
+        "type_and_metric",
+        undefined,
+        deps.now(),
+      );
       return c.json(
         {
           scope: scopeOf(c),
@@ -139,6 +150,7 @@ export function courseRouter(deps: RouteDeps) {
             min: g.min,
             count: g.count,
           })),
+          source,
         },
         200,
       );

@@ -12,6 +12,7 @@ import {
   scopeBody,
   security,
   seriesFn,
+  sourceBody,
   start,
   stop,
 } from "../schemas.js";
@@ -41,7 +42,7 @@ const route = createRoute({
             start: z.string(),
             stop: z.string(),
             points: z.array(z.object({ time: z.string(), value: z.number() })),
-            source: z.enum(["raw", "rollup"]),
+            source: sourceBody,
           }),
         },
       },
@@ -89,6 +90,7 @@ export function seriesRouter(deps: RouteDeps) {
       range,
       everyMs,
       q.fn,
+      deps.now(),
     );
     return c.json(
       {

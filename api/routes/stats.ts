@@ -9,6 +9,7 @@ import {
   notFoundResponse,
   scopeBody,
   security,
+  sourceBody,
   start,
   stop,
 } from "../schemas.js";
@@ -18,7 +19,7 @@ const route = createRoute({
   method: "get",
   path: "/v1/devices/{id}/stats",
   tags: ["devices"],
-  summary: "Statistics per metric of a device's raw readings over start..stop",
+  summary: "Statistics per metric of a device's readings over start..stop",
   security,
   request: { params: deviceParams, query: z.object({ start: start(), stop }) },
   responses: {
@@ -34,6 +35,7 @@ const route = createRoute({
             start: z.string(),
             stop: z.string(),
             metrics: z.record(z.string(), aggregateBody),
+            source: sourceBody,
           }),
         },
       },
@@ -47,7 +49,14 @@ export function statsRouter(deps: RouteDeps) {
   return newRouter().openapi(route, async (c) => {
     const range = rangeOf(deps, c.req.valid("query"));
     const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id);
-    const groups = await queryAggregates(deps.flux, c.get("scope"), range, "metric", device.id);
+    const { groups, source } = await queryAggregates(
+      deps.flux,
+      c.get("scope"),
+      range,
+      "metric",
+      device.id,
+      deps.now(),
+    );
     const metrics = Object.fromEntries(
       groups.map((g) => [
         g.metric,
@@ -63,6 +72,7 @@ export function statsRouter(deps: RouteDeps) {
         start: iso(range.startMs),
         stop: iso(range.stopMs),
         metrics,
+        source,
       },
       200,
     );

@@ -4,7 +4,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { queryAggregates } from "../flux/aggregates.js";
 import { queryAnomalyCounts } from "../flux/anomalies.js";
 import { queryDevices } from "../flux/devices.js";
-import { errorResponses, scopeBody, security, start, stop } from "../schemas.js";
+import { errorResponses, scopeBody, security, sourceBody, start, stop } from "../schemas.js";
 import { DURATION_FORMAT_HELP, formatDuration, parseDurationMs } from "../time-range.js";
 import { badRequest } from "../errors.js";
 import { type RouteDeps, iso, lookbackRange, newRouter, rangeOf, scopeOf } from "./common.js";
@@ -60,6 +60,7 @@ const route = createRoute({
               total: z.number().int(),
               by_rule: z.array(z.object({ rule: z.string(), severity: z.string(), count: z.number().int() })),
             }),
+            source: sourceBody,
           }),
         },
       },
@@ -79,9 +80,9 @@ export function summaryRouter(deps: RouteDeps) {
         `silent_after must be ${DURATION_FORMAT_HELP}, between 1m and ${formatDuration(deps.limits.deviceLookbackMs)}`,
       );
     const scope = c.get("scope");
-    const [devices, groups, counts] = await Promise.all([
+    const [devices, { groups, source }, counts] = await Promise.all([
       queryDevices(deps.flux, scope, lookbackRange(deps)),
-      queryAggregates(deps.flux, scope, range, "type_and_metric"),
+      queryAggregates(deps.flux, scope, range, "type_and_metric", undefined, deps.now()),
       queryAnomalyCounts(deps.flux, scope, range),
     ]);
     const now = deps.now();
@@ -107,6 +108,7 @@ export function summaryRouter(deps: RouteDeps) {
           count: g.count,
         })),
         anomalies: { total: counts.reduce((n, r) => n + r.count, 0), by_rule: counts },
+        source,
       },
       200,
     );

@@ -12,11 +12,15 @@ import {
   notFoundResponse,
   scopeBody,
   security,
+  sourceBody,
   start,
 } from "../schemas.js";
 import { formatDuration } from "../time-range.js";
 import { type RouteDeps, iso, mainMetric, newRouter, rangeOf, requireDevice, scopeOf } from "./common.js";
 import { everyFor } from "./series.js";
+
+/** The trend's default window. */
+const TREND_EVERY_MS = 10 * 60_000;
 
 /** Below this change over the whole window, relative to the mean level, a trend is "flat". */
 export const FLAT_RELATIVE_CHANGE = 0.01;
@@ -51,7 +55,7 @@ const route = createRoute({
   path: "/v1/devices/{id}/trend",
   tags: ["devices"],
   summary: "Trend of a metric from start to now: slope per hour and direction",
-  description: `Linear regression (simple-statistics) over the series downsampled with mean per \`every\` (default 10m, or the smallest whole number of hours within API_MAX_POINTS when start is further back than API_ROLLUP_AFTER, default 7d: then the hourly rollup is read, \`source: "rollup"\`). direction is "flat" when the fitted change over the window is within ${FLAT_RELATIVE_CHANGE * 100} % of the mean level, "unknown" below 2 points.`,
+  description: `Linear regression (simple-statistics) over the series downsampled with mean per \`every\` (default 10m, or the smallest step that keeps the range within API_MAX_POINTS; whole hours when start is further back than API_ROLLUP_AFTER, default 7d: then complete hours are read from the hourly rollup, \`source: "rollup+raw"\`). direction is "flat" when the fitted change over the window is within ${FLAT_RELATIVE_CHANGE * 100} % of the mean level, "unknown" below 2 points.`,
   security,
   request: { params: deviceParams, query: z.object({ metric, start: start("-6h"), every }) },
   responses: {
@@ -70,7 +74,7 @@ const route = createRoute({
             slope_per_hour: z.number().nullable(),
             r2: z.number().nullable(),
             direction: z.enum(["rising", "falling", "flat", "unknown"]),
-            source: z.enum(["raw", "rollup"]),
+            source: sourceBody,
           }),
         },
       },
@@ -85,14 +89,19 @@ export function trendRouter(deps: RouteDeps) {
     const q = c.req.valid("query");
     const range = rangeOf(deps, { start: q.start }, "-6h");
     // A long range without an explicit every: automatic, whole hours (rollup) instead of 10m windows.
-    const long = deps.flux.rollup !== undefined && range.stopMs - range.startMs > deps.flux.rollup.afterMs;
-    const text = q.every ?? (long ? undefined : "10m");
-    const everyMs = everyForSource(
-      deps.flux,
-      range,
-      everyFor(text, range, deps.limits.maxPoints, deps.limits.maxRangeMs),
-      text !== undefined,
-    );
+    // Default: 10m, or the smallest step that keeps any accepted range within API_MAX_POINTS.
+    const everyMs =
+      q.every === undefined
+        ? everyForSource(
+            deps.flux,
+            range,
+            Math.max(
+              TREND_EVERY_MS,
+              everyFor(undefined, range, deps.limits.maxPoints, deps.limits.maxRangeMs),
+            ),
+            false,
+          )
+        : everyFor(q.every, range, deps.limits.maxPoints, deps.limits.maxRangeMs);
     const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id);
     const m = q.metric ?? mainMetric(device.type);
     const { points, source } = await querySeriesAuto(
@@ -103,6 +112,7 @@ export function trendRouter(deps: RouteDeps) {
       range,
       everyMs,
       "mean",
+      deps.now(),
     );
     const t = trendOf(points);
     return c.json(

@@ -10,6 +10,8 @@ import { generatedDevice } from "../../simulator/fleet.js";
 export interface FleetData {
   devices: number;
   clients: number;
+  /** First device index (default 1): the lines of devices firstDevice..devices only. */
+  firstDevice?: number;
   /** Last minute (ms, whole minute) of the data. */
   endMs: number;
   minutes: number;
@@ -25,7 +27,7 @@ export interface FleetData {
 export function* fleetLines(d: FleetData, chunkLines = 50_000): Generator<string[]> {
   let chunk: string[] = [];
   const startMinute = Math.floor(d.endMs / 60_000) - d.minutes + 1;
-  for (let i = 1; i <= d.devices; i++) {
+  for (let i = d.firstDevice ?? 1; i <= d.devices; i++) {
     const dev = generatedDevice(i, d.clients);
     const metric = HISTORY_METRIC[dev.type];
     const base = { device: dev.id, client: dev.client, type: dev.type };

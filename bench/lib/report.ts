@@ -1,6 +1,7 @@
 // Pure rendering: targets judged from results, and the markdown table the
 // README quotes. Unit-tested; no I/O.
-import type { BenchResults, CycleRun, TargetResult } from "./results.js";
+import { costRatio } from "./longrange.js";
+import type { BenchResults, CycleRun, DashboardRefresh, LongRangeResults, TargetResult } from "./results.js";
 
 const TEN_K = 10_000;
 
@@ -104,7 +105,180 @@ export function evaluateTargets(r: Omit<BenchResults, "targets">): TargetResult[
     (v) => v >= 0.9,
     (v) => fmt(v, 3),
   );
+  if (r.longrange) out.push(...longRangeTargets(r.longrange));
   return out;
+}
+
+/** Ranges the long-range targets judge; a run that did not cover one leaves it "not measured". */
+const LONG_TARGET_RANGES = ["1h", "24h", "7d", "30d"];
+
+function dashboardRefresh(
+  l: LongRangeResults,
+  dashboard: string,
+  range: string,
+): DashboardRefresh | undefined {
+  return l.dashboards.find((d) => d.dashboard === dashboard && d.range === range && d.selection === "all");
+}
+
+/** Targets of the long-range scenario: fleet endpoints alone, dashboard refreshes, 7d / 1h cost ratios. */
+export function longRangeTargets(l: LongRangeResults): TargetResult[] {
+  const out: TargetResult[] = [];
+  const notMeasured = (name: string, target: string) =>
+    out.push({ name, target, value: "not measured", met: null });
+  const call = (endpoint: string, range: string, key: "admin" | "client") =>
+    l.api.find((c) => c.endpoint === endpoint && c.range === range && c.key === key);
+  const okStatus = (statuses: number[]) => statuses.length === 1 && statuses[0] === 200;
+
+  for (const endpoint of ["summary", "client_statistics"])
+    for (const range of LONG_TARGET_RANGES) {
+      const name = `Long range: admin ${endpoint} ${range}, alone`;
+      const c = call(endpoint, range, "admin");
+      if (!c || !Number.isFinite(c.aloneMs)) {
+        notMeasured(name, "<= 500 ms, status 200");
+        continue;
+      }
+      out.push({
+        name,
+        target: "<= 500 ms, status 200",
+        value: `${fmt(c.aloneMs)} ms${okStatus(c.statuses) ? "" : ` (status ${c.statuses.join(", ")})`}`,
+        met: c.aloneMs <= 500 && okStatus(c.statuses),
+      });
+    }
+
+  const dashboards = [...new Set(l.dashboards.map((d) => d.dashboard))];
+  for (const dashboard of dashboards)
+    for (const [range, label] of [
+      ["7d", "Last 7 days"],
+      ["30d", "Last 30 days"],
+    ] as const) {
+      const d = dashboardRefresh(l, dashboard, range);
+      const time = `Dashboard "${dashboard}", ${label}, All: query time per refresh`;
+      const rows = `Dashboard "${dashboard}", ${label}, All: rows per refresh`;
+      if (!d) {
+        notMeasured(time, "<= 2 s");
+        notMeasured(rows, "<= 100,000");
+        continue;
+      }
+      const failed = d.errors > 0 ? ` (${d.errors} queries failed)` : "";
+      out.push({
+        name: time,
+        target: "<= 2 s",
+        value: `${fmt(d.totalMs / 1000, 1)} s${failed}`,
+        met: d.totalMs <= 2000 && d.errors === 0,
+      });
+      out.push({
+        name: rows,
+        target: "<= 100,000",
+        value: `${fmt(d.totalRows)}${failed}`,
+        met: d.totalRows <= 100_000 && d.errors === 0,
+      });
+    }
+
+  const endpoints = [...new Set(l.api.map((c) => c.endpoint))];
+  for (const endpoint of endpoints) {
+    const name = `Long range: ${endpoint} cost 7d / 1h (alone, admin and client key)`;
+    const ratios = (["admin", "client"] as const).map((key) => {
+      const [long, short] = [call(endpoint, "7d", key), call(endpoint, "1h", key)];
+      // A ratio of error answers says nothing about cost: a non-200 fails the target.
+      const failed = [long, short].find((c) => c && !okStatus(c.statuses));
+      return { key, r: costRatio(long?.aloneMs, short?.aloneMs), failed };
+    });
+    if (ratios.some((x) => !Number.isFinite(x.r))) {
+      notMeasured(name, "<= 3, status 200");
+      continue;
+    }
+    out.push({
+      name,
+      target: "<= 3, status 200",
+      value: ratios
+        .map(
+          (x) =>
+            `${x.key} ${fmt(x.r, 1)}${x.failed ? ` (status ${x.failed.statuses.join(", ")} at ${x.failed.range})` : ""}`,
+        )
+        .join(", "),
+      met: ratios.every((x) => x.r <= 3 && !x.failed),
+    });
+  }
+  for (const dashboard of dashboards) {
+    const name = `Dashboard "${dashboard}" cost 7d / 1h (All, query time per refresh)`;
+    const [long, short] = [dashboardRefresh(l, dashboard, "7d"), dashboardRefresh(l, dashboard, "1h")];
+    const r = costRatio(long?.totalMs, short?.totalMs);
+    const failed = (long?.errors ?? 0) + (short?.errors ?? 0);
+    if (!Number.isFinite(r)) notMeasured(name, "<= 3, no query failed");
+    else
+      out.push({
+        name,
+        target: "<= 3, no query failed",
+        value: `${fmt(r, 1)}${failed ? ` (${failed} queries failed)` : ""}`,
+        met: r <= 3 && failed === 0,
+      });
+  }
+  return out;
+}
+
+function renderLongRange(l: LongRangeResults): string[] {
+  const lines: string[] = [];
+  lines.push(
+    "",
+    `**6. Long range** (${fmt(l.devices)} devices, ${fmt(l.clients)} clients, ${l.days} days of minute data = ${fmt(l.readings)} readings, ` +
+      `${fmt(l.lines)} lines with battery, stats and anomalies, written in ${fmt(l.loadMs / 1000, 1)} s; API_ROLLUP_AFTER ${l.apiRollupAfter || "default"})`,
+    "",
+    "| Phase | Wall time |",
+    "| --- | ---: |",
+    ...l.phases.map((p) => `| ${p.name} | ${fmt(p.ms / 1000, 1)} s |`),
+  );
+  const b = l.backfill;
+  lines.push(
+    "",
+    `Rollup backfill (\`npm run rollup -- --backfill ${b.days}d\`, child process): ${fmt(b.ms / 1000, 1)} s, ${fmt(b.msPerDay / 1000, 2)} s per day of data` +
+      (b.report
+        ? ` (${["hours", "chunks", "seconds"].map((k) => `${k} ${String(b.report![k])}`).join(", ")})`
+        : "") +
+      (b.error ? `; **failed**: ${b.error.replace(/\|/g, "/")}` : "") +
+      ".",
+    "",
+    "Hourly task's aggregation (`rollupRangeFlux`), one run over the last 6 complete hours:",
+    "",
+    "| Devices | Time per run | Of its 1 h period | Rows written |",
+    "| ---: | ---: | ---: | ---: |",
+    ...l.taskCost.map(
+      (t) =>
+        `| ${fmt(t.devices)} | ${t.error ? `failed after ${fmt(t.ms / 1000, 1)} s: ${t.error.replace(/\|/g, "/").slice(0, 80)}` : `${fmt(t.ms / 1000, 2)} s`} | ${fmt(t.ofPeriod * 100, 2)} % | ${fmt(t.rows)} |`,
+    ),
+  );
+  lines.push(
+    "",
+    "API, every endpoint (start=-range; series and trend without every): median of up to 3 requests alone, median latency with 4 in flight:",
+    "",
+    "| Endpoint | Range | Key | Alone | Concurrency 4 | Status | Source |",
+    "| --- | --- | --- | ---: | ---: | --- | --- |",
+  );
+  for (const c of l.api)
+    lines.push(
+      `| \`${c.path}\` | ${c.range} | ${c.key} | ${fmt(c.aloneMs)} ms | ${fmt(c.concurrentMs)} ms | ${c.statuses.map((s) => (s === 200 ? "200" : `**${s}**`)).join(", ")} | ${c.sources.join(", ") || "—"} |`,
+    );
+  const failures = l.api.filter((c) => c.error);
+  if (failures.length > 0) {
+    lines.push("", "Non-200 answers:", "");
+    for (const c of failures)
+      lines.push(`- ${c.key} \`${c.path}\`: ${c.error!.replace(/\|/g, "/").replace(/`/g, "'")}`);
+  }
+  lines.push(
+    "",
+    "Dashboards: every Flux query (panels, variables, annotations) one after the other as one refresh; v.windowPeriod = range / maxDataPoints (1000 when unset), rounded up to whole seconds, at least 1m:",
+    "",
+    "| Dashboard | Range | Selection | Query time | Rows | Slowest query | Failed |",
+    "| --- | --- | --- | ---: | ---: | --- | ---: |",
+  );
+  for (const d of l.dashboards) {
+    const slowest = [...d.queries].sort((a, b) => b.ms - a.ms)[0];
+    lines.push(
+      `| ${d.dashboard} | ${d.range} | ${d.selection === "all" ? "All" : "one device"} | ${fmt(d.totalMs)} ms | ${fmt(d.totalRows)} | ${slowest ? `${slowest.where.replace(/\|/g, "/")}: ${fmt(slowest.ms)} ms, ${fmt(slowest.rows)} rows` : ""} | ${d.errors} |`,
+    );
+  }
+  if (l.dashboardsWithoutFlux.length > 0)
+    lines.push("", `Not measured (no Flux query): ${l.dashboardsWithoutFlux.join(", ")}.`);
+  return lines;
 }
 
 /** The markdown report: machine, then one table per scenario, then the targets. */
@@ -209,6 +383,8 @@ export function renderMarkdown(r: BenchResults): string {
       `| ${fmt(d.score.recall, 3)} (${kinds}) | ${fmt(d.score.precision, 3)} | ${fmt(d.score.scored)} | ${fmt(d.score.detected)} |`,
     );
   }
+
+  if (r.longrange) lines.push(...renderLongRange(r.longrange));
 
   lines.push("", "**Targets**", "", "| Target | Goal | Measured | Met |", "| --- | --- | --- | --- |");
   for (const t of r.targets)

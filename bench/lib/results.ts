@@ -116,6 +116,89 @@ export interface ApiResults {
   endpoints: EndpointResult[];
 }
 
+/** One endpoint at one range with one key: alone and at concurrency 4. */
+export interface LongRangeCall {
+  /** summary, client_statistics, stats, processed_data, series, trend. */
+  endpoint: string;
+  /** The path asked, the device as {id}. */
+  path: string;
+  range: string;
+  key: "admin" | "client";
+  /** Median of the runs one at a time, ms. */
+  aloneMs: number;
+  aloneRuns: number;
+  /** Median latency with 4 requests in flight, ms. */
+  concurrentMs: number;
+  concurrentRuns: number;
+  /** Distinct HTTP statuses of every request of this row (0 = no answer). */
+  statuses: number[];
+  /** Distinct `source` values the answers carried (raw / rollup / mixed); empty when none did. */
+  sources: string[];
+  /** First non-200 answer, shortened. */
+  error?: string;
+}
+
+export interface DashboardQueryTiming {
+  where: string;
+  ms: number;
+  rows: number;
+  windowPeriod: string;
+  error?: string;
+}
+
+/** Every Flux query of one dashboard, one after the other, as one refresh. */
+export interface DashboardRefresh {
+  dashboard: string;
+  range: string;
+  /** "all" = All in every variable; "device" = one client, type and device. */
+  selection: "all" | "device";
+  totalMs: number;
+  totalRows: number;
+  errors: number;
+  queries: DashboardQueryTiming[];
+}
+
+/** One run of the hourly rollup task's aggregation (rollupRangeFlux) over the last complete hours. */
+export interface RollupTaskCost {
+  devices: number;
+  hours: number;
+  ms: number;
+  /** Rows the aggregation wrote (and returned). */
+  rows: number;
+  /** ms / the task's period (1 h). */
+  ofPeriod: number;
+  error?: string;
+}
+
+export interface LongRangeResults {
+  devices: number;
+  clients: number;
+  days: number;
+  /** History readings (one per device-minute). */
+  readings: number;
+  /** Every line written: readings, battery, stats, anomalies. */
+  lines: number;
+  loadMs: number;
+  backfill: {
+    days: number;
+    ms: number;
+    msPerDay: number;
+    /** What `npm run rollup -- --backfill` printed as its summary (hours, chunks, seconds). */
+    report?: Record<string, unknown>;
+    error?: string;
+  };
+  taskCost: RollupTaskCost[];
+  /** API_ROLLUP_AFTER the API ran with ("" = its default). */
+  apiRollupAfter: string;
+  ranges: string[];
+  api: LongRangeCall[];
+  dashboards: DashboardRefresh[];
+  /** Dashboards with no Flux query (Prometheus only), not measured. */
+  dashboardsWithoutFlux: string[];
+  /** Wall time of each phase, in order. */
+  phases: { name: string; ms: number }[];
+}
+
 export interface DetectionResults {
   devices: number;
   cycles: number;
@@ -142,6 +225,7 @@ export interface BenchResults {
   cycles?: CycleResults;
   api?: ApiResults;
   detection?: DetectionResults;
+  longrange?: LongRangeResults;
   targets: TargetResult[];
   errors: { scenario: string; message: string }[];
 }

@@ -403,7 +403,7 @@ export const rollupEnv = {
   }),
   apiAfter: envVar("API_ROLLUP_AFTER", positiveDuration, {
     default: "7d",
-    doc: "The API's series and trend read the hourly rollup when start..stop is longer than this, raw data otherwise",
+    doc: "The API's series and trend read the hourly rollup when start..stop is longer than this (aggregates read it for every complete hour of any range)",
   }),
 };
 

@@ -1,8 +1,11 @@
 // The API reads the hourly rollup for long ranges and raw data for short
 // ones, transparently: 30 days of raw readings, rolled up by a run of the real
 // task, then raw points added to an old hour afterwards (the rollup does not
-// have them). A 30-day series and trend answer `source: "rollup"` with the
+// have them). A 30-day series and trend answer `source: "rollup+raw"` with the
 // rollup's values (not the raw data's); a 2-day series answers `source: "raw"`.
+// Aggregates (stats, processed_data, summary, client_statistics) read the
+// rollup for every complete hour and agree with raw data to floating-point
+// tolerance.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { BucketsAPI, TasksAPI } from "@influxdata/influxdb-client-apis";
 import { hashKey } from "../../api/auth/keys.js";
@@ -60,7 +63,9 @@ beforeAll(async () => {
   const client = bucket.current.client;
   // 30 days of a rising temperature, a point every 20 minutes, on a 0.25 grid.
   const lines: string[] = [];
-  for (let t = Math.floor((now - 29.5 * DAY) / 60_000) * 60_000; t < now - 60_000; t += 20 * 60_000) {
+  // Up to two hours before the current one: the rollup has every hour the data has.
+  const dataStop = Math.floor(now / HOUR) * HOUR - 2 * HOUR;
+  for (let t = Math.floor((now - 29.5 * DAY) / 60_000) * 60_000; t < dataStop; t += 20 * 60_000) {
     const days = (t - (now - 30 * DAY)) / DAY;
     const wobble = ((t / 60_000) % 7) * 0.25;
     lines.push(line("device_1", "client_1", 15 + days * 0.25 + wobble, t));
@@ -105,6 +110,20 @@ afterAll(async () => {
   for (const f of cleanup) await f().catch(() => undefined);
 });
 
+/** Deep equality where numbers may differ by floating-point rounding (sums combined in another order). */
+function expectClose(a: unknown, b: unknown, where: string): void {
+  if (typeof a === "number" && typeof b === "number") {
+    expect(Math.abs(a - b), `${where}: ${a} vs ${b}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(b)));
+  } else if (Array.isArray(a) && Array.isArray(b)) {
+    expect(a.length, where).toBe(b.length);
+    a.forEach((x, i) => expectClose(x, b[i], `${where}[${i}]`));
+  } else if (a && b && typeof a === "object" && typeof b === "object") {
+    expect(Object.keys(a).sort(), where).toEqual(Object.keys(b).sort());
+    for (const k of Object.keys(a))
+      expectClose((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${where}.${k}`);
+  } else expect(a, where).toEqual(b);
+}
+
 /** Windows of `everyMs` aligned to the epoch, the first clipped to `startMs`, as aggregateWindow makes them. */
 function windowsOf(rows: HourlyRow[], startMs: number, stopMs: number, everyMs: number) {
   const out = new Map<number, HourlyRow[]>();
@@ -134,7 +153,7 @@ describeWithInflux("API: long ranges read the hourly rollup", () => {
     const res = await get(api, "/v1/devices/device_1/series?start=-30d&every=6h", KEY);
     expect(res.status).toBe(200);
     const body = res.body as SeriesBody;
-    expect(body.source).toBe("rollup");
+    expect(body.source).toBe("rollup+raw");
     const windows = windowsOf(hourly, Date.parse(body.start), Date.parse(body.stop), 6 * HOUR);
     expect(body.points.map((p) => Date.parse(p.time))).toEqual(windows.map(([w]) => w));
     for (const [i, [, rows]] of windows.entries()) {
@@ -151,7 +170,7 @@ describeWithInflux("API: long ranges read the hourly rollup", () => {
 
     const max = (await get(api, "/v1/devices/device_1/series?start=-30d&every=1d&fn=max", KEY))
       .body as SeriesBody;
-    expect(max.source).toBe("rollup");
+    expect(max.source).toBe("rollup+raw");
     const maxWindows = windowsOf(hourly, Date.parse(max.start), Date.parse(max.stop), DAY);
     expect(max.points.map((p) => ({ time: Date.parse(p.time), value: p.value }))).toEqual(
       maxWindows.map(([w, rows]) => ({ time: w, value: Math.max(...rows.map((r) => r.max)) })),
@@ -162,7 +181,7 @@ describeWithInflux("API: long ranges read the hourly rollup", () => {
     const res = await get(api, "/v1/devices/device_1/trend?start=-30d", KEY);
     expect(res.status).toBe(200);
     const body = res.body as SeriesBody & { points: number; slope_per_hour: number; direction: string };
-    expect(body.source).toBe("rollup");
+    expect(body.source).toBe("rollup+raw");
     expect(body.every).toBe("1h");
     const rows = hourly.filter((r) => r.hour >= Date.parse(body.start) && r.hour < Date.parse(body.stop));
     expect(body.points).toBe(rows.length);
@@ -195,6 +214,42 @@ describeWithInflux("API: long ranges read the hourly rollup", () => {
     const body = res.body as SeriesBody;
     expect(body.source).toBe("raw");
     expect(Math.max(...body.points.map((p) => p.value))).toBe(500);
+  });
+
+  it("aggregates read the rollup for complete hours and agree with raw data", async () => {
+    // 10 days: the altered hour (20 days back) is outside, so both stores hold the same points.
+    for (const path of [
+      "/v1/devices/device_1/stats?start=-10d",
+      "/processed_data?object_id=device_1&start=-10d",
+      "/v1/summary?start=-10d",
+      "/client_statistics?start=-10d",
+      "/v1/devices/device_1/stats?start=-36h",
+    ]) {
+      const fromRollup = await get(api, path, KEY);
+      const fromRaw = await get(apiWithoutRollup, path, KEY);
+      expect(fromRollup.status, path).toBe(200);
+      expect(fromRaw.status, path).toBe(200);
+      expect((fromRollup.body as { source: string }).source, path).toBe("rollup+raw");
+      expect((fromRaw.body as { source: string }).source, path).toBe("raw");
+      // start/stop follow each request's own now; the figures must match.
+      const { source: _a, start: _as, stop: _ae, ...a } = fromRollup.body as Record<string, unknown>;
+      const { source: _b, start: _bs, stop: _be, ...b } = fromRaw.body as Record<string, unknown>;
+      expectClose(a, b, path);
+    }
+  });
+
+  it("a 1-hour range reads raw data only", async () => {
+    const res = await get(api, "/v1/devices/device_1/stats?start=-1h", KEY);
+    expect(res.status).toBe(200);
+    expect((res.body as { source: string }).source).toBe("raw");
+  });
+
+  it("every accepted range gets a trend: the default every fits API_MAX_POINTS", async () => {
+    for (const start of ["-1h", "-24h", "-7d", "-8d", "-31d"]) {
+      const res = await get(api, `/v1/devices/device_1/trend?start=${start}`, KEY);
+      expect(res.status, start).toBe(200);
+      expect((res.body as { points: number }).points, start).toBeLessThanOrEqual(1000);
+    }
   });
 
   it("keeps client isolation on the rollup path", async () => {

@@ -3,8 +3,24 @@
 // No timings are asserted.
 import { describe, expect, it } from "vitest";
 import { scoreDetection, truthStartMs } from "../../bench/lib/detection.js";
-import { evaluateTargets, renderMarkdown } from "../../bench/lib/report.js";
-import type { BenchResults, CycleFigures } from "../../bench/lib/results.js";
+import {
+  costRatio,
+  distinct,
+  fluxDurationLiteral,
+  grafanaFlux,
+  median,
+  panelTitleOf,
+  rangesCovered,
+  windowPeriodMs,
+} from "../../bench/lib/longrange.js";
+import { evaluateTargets, longRangeTargets, renderMarkdown } from "../../bench/lib/report.js";
+import type {
+  BenchResults,
+  CycleFigures,
+  DashboardRefresh,
+  LongRangeCall,
+  LongRangeResults,
+} from "../../bench/lib/results.js";
 import { growthExponents, percentile, ratePerSecond, ratio, summarize } from "../../bench/lib/stats.js";
 
 describe("percentile and summarize", () => {
@@ -280,5 +296,184 @@ describe("renderMarkdown", () => {
   it("lists scenario errors", () => {
     const partial = { ...results(), errors: [{ scenario: "api", message: "boom" }] };
     expect(renderMarkdown({ ...partial, targets: [] })).toContain("- api: boom");
+  });
+});
+
+describe("long-range helpers", () => {
+  it("covers the ranges the loaded days hold completely", () => {
+    expect(rangesCovered(2).map((r) => r.label)).toEqual(["1h", "24h"]);
+    expect(rangesCovered(7).map((r) => r.label)).toEqual(["1h", "24h", "7d"]);
+    expect(rangesCovered(30).map((r) => r.label)).toEqual(["1h", "24h", "7d", "30d"]);
+  });
+  it("v.windowPeriod: range / maxDataPoints rounded up to whole seconds, at least 1m", () => {
+    expect(windowPeriodMs(3_600_000)).toBe(60_000);
+    expect(windowPeriodMs(86_400_000)).toBe(87_000);
+    expect(windowPeriodMs(7 * 86_400_000)).toBe(605_000);
+    expect(windowPeriodMs(30 * 86_400_000)).toBe(2_592_000);
+    expect(windowPeriodMs(86_400_000, 100)).toBe(864_000);
+    expect(() => windowPeriodMs(0)).toThrow(RangeError);
+  });
+  it("writes Flux duration literals", () => {
+    expect(fluxDurationLiteral(60_000)).toBe("1m");
+    expect(fluxDurationLiteral(605_000)).toBe("10m5s");
+    expect(fluxDurationLiteral(2_592_000)).toBe("43m12s");
+    expect(fluxDurationLiteral(90_061_000)).toBe("1d1h1m1s");
+    expect(() => fluxDurationLiteral(1500)).toThrow(RangeError);
+  });
+  it("substitutes Grafana's v.* and refuses to leave one", () => {
+    const ctx = { startMs: 0, stopMs: 3_600_000, windowPeriodMs: 60_000, bucket: "b", org: "o" };
+    expect(
+      grafanaFlux(
+        "from(bucket: v.defaultBucket) |> range(start: v.timeRangeStart, stop: v.timeRangeStop) |> aggregateWindow(every: v.windowPeriod, fn: mean) // v.organization",
+        ctx,
+      ),
+    ).toBe(
+      'from(bucket: "b") |> range(start: 1970-01-01T00:00:00.000Z, stop: 1970-01-01T01:00:00.000Z) |> aggregateWindow(every: 1m, fn: mean) // "o"',
+    );
+    expect(() => grafanaFlux("x = v.intervalMs", ctx)).toThrow(/v\.intervalMs/);
+  });
+  it("reads panel titles, medians, distinct values and cost ratios", () => {
+    expect(panelTitleOf('panel "Mean per metric" A')).toBe("Mean per metric");
+    expect(panelTitleOf("variable client")).toBeUndefined();
+    expect(median([3, 1, 2])).toBe(2);
+    expect(distinct([503, 200, 200, undefined])).toBe("200, 503");
+    expect(distinct(["rollup", "raw", "raw"])).toBe("raw, rollup");
+    expect(costRatio(300, 100)).toBe(3);
+    expect(costRatio(undefined, 100)).toBeNaN();
+    expect(costRatio(100, 0)).toBeNaN();
+  });
+});
+
+function longRange(): LongRangeResults {
+  const call = (
+    endpoint: string,
+    range: string,
+    key: "admin" | "client",
+    aloneMs: number,
+    statuses = [200],
+  ): LongRangeCall => ({
+    endpoint,
+    path: `/${endpoint}?start=-${range}`,
+    range,
+    key,
+    aloneMs,
+    aloneRuns: 3,
+    concurrentMs: aloneMs * 2,
+    concurrentRuns: 8,
+    statuses,
+    sources: range === "7d" ? ["raw"] : [],
+    ...(statuses.includes(200) && statuses.length === 1 ? {} : { error: "503: timeout | slow" }),
+  });
+  const refresh = (range: string, totalMs: number, totalRows: number): DashboardRefresh => ({
+    dashboard: "IoT fleet",
+    range,
+    selection: "all",
+    totalMs,
+    totalRows,
+    errors: 0,
+    queries: [
+      { where: 'panel "A" A', ms: totalMs / 2, rows: totalRows, windowPeriod: "1m" },
+      { where: "variable client", ms: totalMs / 4, rows: 0, windowPeriod: "1m" },
+    ],
+  });
+  return {
+    devices: 100,
+    clients: 10,
+    days: 7,
+    readings: 1_008_000,
+    lines: 1_230_000,
+    loadMs: 20_000,
+    backfill: { days: 7, ms: 14_000, msPerDay: 2000, report: { hours: 168, chunks: 28, seconds: 13.5 } },
+    taskCost: [{ devices: 100, hours: 6, ms: 900, rows: 7200, ofPeriod: 0.00025 }],
+    apiRollupAfter: "",
+    ranges: ["1h", "24h", "7d"],
+    api: [
+      call("summary", "1h", "admin", 100),
+      call("summary", "1h", "client", 50),
+      call("summary", "7d", "admin", 400),
+      call("summary", "7d", "client", 200),
+      call("client_statistics", "1h", "admin", 100),
+      call("client_statistics", "1h", "client", 100),
+      call("client_statistics", "7d", "admin", 600, [200, 503]),
+      call("client_statistics", "7d", "client", 250),
+    ],
+    dashboards: [refresh("1h", 500, 1000), refresh("7d", 1800, 150_000)],
+    dashboardsWithoutFlux: ["Edge performance"],
+    phases: [{ name: "load", ms: 20_000 }],
+  };
+}
+
+describe("long-range targets and report", () => {
+  it("judges fleet endpoints alone, dashboard refreshes and 7d / 1h ratios", () => {
+    const t = Object.fromEntries(longRangeTargets(longRange()).map((x) => [x.name, x]));
+    expect(t["Long range: admin summary 7d, alone"]).toMatchObject({ met: true, value: "400 ms" });
+    expect(t["Long range: admin client_statistics 7d, alone"]).toMatchObject({
+      met: false,
+      value: "600 ms (status 200, 503)",
+    });
+    expect(t["Long range: admin summary 30d, alone"]).toMatchObject({ met: null });
+    expect(t['Dashboard "IoT fleet", Last 7 days, All: query time per refresh']).toMatchObject({
+      met: true,
+      value: "1.8 s",
+    });
+    expect(t['Dashboard "IoT fleet", Last 7 days, All: rows per refresh']).toMatchObject({
+      met: false,
+      value: "150,000",
+    });
+    expect(t['Dashboard "IoT fleet", Last 30 days, All: rows per refresh']?.met).toBeNull();
+    expect(t["Long range: summary cost 7d / 1h (alone, admin and client key)"]).toMatchObject({
+      met: false,
+      value: "admin 4.0, client 4.0",
+    });
+    // A non-200 answer fails the ratio whatever the times (a fast 400 is not cheap).
+    expect(t["Long range: client_statistics cost 7d / 1h (alone, admin and client key)"]).toMatchObject({
+      met: false,
+      value: "admin 6.0 (status 200, 503 at 7d), client 2.5",
+    });
+    const fast400 = longRange();
+    fast400.api = fast400.api.map((x) =>
+      x.endpoint === "summary" && x.range === "7d" ? { ...x, aloneMs: 10, statuses: [400] } : x,
+    );
+    const f = Object.fromEntries(longRangeTargets(fast400).map((x) => [x.name, x]));
+    expect(f["Long range: summary cost 7d / 1h (alone, admin and client key)"]).toMatchObject({
+      met: false,
+      value: "admin 0.1 (status 400 at 7d), client 0.2 (status 400 at 7d)",
+    });
+    expect(f["Long range: admin summary 7d, alone"]).toMatchObject({
+      met: false,
+      value: "10 ms (status 400)",
+    });
+    const onlyClient = longRange();
+    onlyClient.api = onlyClient.api.filter((x) => x.key === "client");
+    const c = Object.fromEntries(longRangeTargets(onlyClient).map((x) => [x.name, x]));
+    expect(c["Long range: summary cost 7d / 1h (alone, admin and client key)"]?.met).toBeNull();
+    expect(c["Long range: admin summary 7d, alone"]?.met).toBeNull();
+    expect(t['Dashboard "IoT fleet" cost 7d / 1h (All, query time per refresh)']).toMatchObject({
+      met: false,
+      value: "3.6",
+    });
+  });
+  it("renders phases, the endpoint and dashboard tables, and non-200 answers", () => {
+    const partial = { ...results(), longrange: longRange() };
+    const md = renderMarkdown({ ...partial, targets: evaluateTargets(partial) });
+    expect(md).toContain("**6. Long range** (100 devices, 10 clients, 7 days");
+    expect(md).toContain("| load | 20.0 s |");
+    expect(md).toContain("`npm run rollup -- --backfill 7d`");
+    expect(md).toContain("| 100 | 0.90 s | 0.03 % | 7,200 |");
+    expect(md).toContain("| `/summary?start=-7d` | 7d | admin | 400 ms | 800 ms | 200 | raw |");
+    expect(md).toContain(
+      "| `/client_statistics?start=-7d` | 7d | admin | 600 ms | 1,200 ms | 200, **503** | raw |",
+    );
+    expect(md).toContain("- admin `/client_statistics?start=-7d`: 503: timeout / slow");
+    expect(md).toContain(
+      '| IoT fleet | 7d | All | 1,800 ms | 150,000 | panel "A" A: 900 ms, 150,000 rows | 0 |',
+    );
+    expect(md).toContain("Not measured (no Flux query): Edge performance.");
+    expect(md).toContain("| `/summary?start=-1h` | 1h | client | 50 ms | 100 ms | 200 | — |");
+    for (const block of md.split("\n\n").filter((b) => b.startsWith("|"))) {
+      const rows = block.trim().split("\n");
+      const cells = (row: string) => row.split(/(?<!\\)\|/).length;
+      for (const row of rows) expect(cells(row)).toBe(cells(rows[0]!));
+    }
   });
 });

@@ -12,6 +12,7 @@ import {
   DEVICE_TYPES,
   MEASUREMENT,
   METRICS,
+  ROLLUP_FIELD,
   SEVERITIES,
   STATS_FIELD,
   TAG,
@@ -35,7 +36,11 @@ const FIELDS: Record<string, readonly string[]> = {
   [MEASUREMENT.reading]: METRICS,
   [MEASUREMENT.stats]: Object.values(STATS_FIELD),
   [MEASUREMENT.anomaly]: Object.values(ANOMALY_FIELD),
+  [MEASUREMENT.readingHourly]: Object.values(ROLLUP_FIELD),
+  [MEASUREMENT.readingHourlyFleet]: Object.values(ROLLUP_FIELD),
 };
+/** Measurements of the rollup bucket (read as `v.defaultBucket + "_rollup"`). */
+const ROLLUP_MEASUREMENTS = new Set<string>([MEASUREMENT.readingHourly, MEASUREMENT.readingHourlyFleet]);
 const TAGS = new Set<string>(Object.values(TAG));
 const ALL_FIELDS = new Set(Object.values(FIELDS).flat());
 const FLUX_COLUMNS = new Set(["_time", "_value", "_field", "_measurement", "_start", "_stop"]);
@@ -47,10 +52,11 @@ const TAG_VALUES: Record<string, Set<string>> = {
   [TAG.type]: new Set(DEVICE_TYPES),
 };
 
-/** Names the query creates itself (set(key:), rename targets, pivot output), allowed as columns afterwards. */
+/** Names the query creates itself (set(key:) and the _field values it sets, rename targets, pivot output), allowed as columns afterwards. */
 function createdColumns(text: string): Set<string> {
   const out = new Set<string>();
   for (const m of text.matchAll(/set\(key: "(\w+)"/g)) out.add(m[1]!);
+  for (const m of text.matchAll(/set\(key: "_field", value: "(\w+)"\)/g)) out.add(m[1]!);
   for (const m of text.matchAll(/rename\(columns: \{([^}]*)\}/g))
     for (const t of m[1]!.matchAll(/:\s*"(\w+)"/g)) out.add(t[1]!);
   return out;
@@ -125,13 +131,18 @@ describe("provisioned dashboards", () => {
       const fields = new Set(measurements.flatMap((m) => FIELDS[m] ?? []));
       for (const m of q.text.matchAll(/r\._field (?:==|!=) "(\w+)"/g))
         expect([...fields], at).toContain(m[1]);
+      const created = createdColumns(q.text);
+      // A column of a record is a tag, or (after a pivot) a field of a named measurement or a _field value the query set.
       for (const m of q.text.matchAll(/\br\.(\w+)/g))
-        if (!m[1]!.startsWith("_")) expect(TAGS.has(m[1]!), `${at}: r.${m[1]} is not a tag`).toBe(true);
+        if (!m[1]!.startsWith("_"))
+          expect(
+            TAGS.has(m[1]!) || fields.has(m[1]!) || created.has(m[1]!),
+            `${at}: r.${m[1]} is not a tag or field`,
+          ).toBe(true);
       for (const m of q.text.matchAll(/\br\.(\w+) == "(\w+)"/g))
         if (TAG_VALUES[m[1]!]) expect([...TAG_VALUES[m[1]!]!], at).toContain(m[2]);
       for (const m of q.text.matchAll(/\btag: "(\w+)"/g))
         expect(TAGS.has(m[1]!), `${at}: tag ${m[1]}`).toBe(true);
-      const created = createdColumns(q.text);
       for (const list of q.text.matchAll(/(?:columns|rowKey|columnKey): \[([^\]]*)\]/g))
         for (const c of list[1]!.matchAll(/"(\w+)"/g)) {
           const name = c[1]!;
@@ -139,6 +150,9 @@ describe("provisioned dashboards", () => {
           expect(known, `${at}: column ${name}`).toBe(true);
         }
       expect(/bucket: v\.defaultBucket/.test(q.text), `${at}: uses v.defaultBucket`).toBe(true);
+      // The rollup bucket is the raw bucket's name + "_rollup" (INFLUX_ROLLUP_BUCKET's default).
+      if (measurements.some((m) => ROLLUP_MEASUREMENTS.has(m)))
+        expect(q.text, `${at}: rollup bucket`).toContain('v.defaultBucket + "_rollup"');
     }
   });
 
