@@ -1,10 +1,10 @@
 // Mean, min, max, sample stddev and count of `reading` values over a range,
 // grouped by metric (one device) or by device type and metric (a fleet).
 // Whole complete hours come from the hourly rollup, the rest from raw data
-// (sources.ts); each part yields sums, counts, sums of squares, mins and maxes
-// per group, which combine exactly. Every branch starts from its own from()
-// and filters before group(), so InfluxDB pushes the aggregates down into
-// storage; the per-device count (how many devices contributed) is one of them.
+// (sources.ts); each part yields per-device counts, sums, sums of squares (a
+// raw part: its stddev), mins and maxes per group, which combine exactly.
+// Every branch starts from its own from() and filters before group(), so
+// InfluxDB pushes the aggregates down into storage.
 import { type ParameterizedQuery, flux, fluxExpression } from "@influxdata/influxdb-client";
 import { MEASUREMENT, ROLLUP_FIELD, TAG } from "../../shared/schema.js";
 import type { TimeRange } from "../time-range.js";
@@ -56,7 +56,11 @@ interface Row {
 
 type By = "metric" | "type_and_metric";
 
-/** Raw part: the metric is the field. */
+/**
+ * Raw part: the metric is the field. Per-device counts give both the count and
+ * how many devices contributed; stddev() (with count and sum, the exact sum of
+ * squares) costs a third of squaring every row in map().
+ */
 function rawQuery(ctx: FluxContext, scope: Scope, range: TimeRange, by: By, device?: string) {
   const group = by === "metric" ? ["_field"] : [TAG.type, "_field"];
   const data = flux`from(bucket: ${ctx.bucket})
@@ -67,7 +71,8 @@ function rawQuery(ctx: FluxContext, scope: Scope, range: TimeRange, by: By, devi
       ${tail}
       |> yield(name: ${name})
 `;
-  return flux`${branch("count", flux`|> group(columns: ${group}) |> count()`)}${branch("sum", flux`|> group(columns: ${group}) |> sum()`)}${branch("min", flux`|> group(columns: ${group}) |> min()`)}${branch("max", flux`|> group(columns: ${group}) |> max()`)}${branch("sum_sq", flux`|> map(fn: (r) => ({r with _value: r._value * r._value})) |> group(columns: ${group}) |> sum()`)}${by === "type_and_metric" ? branch("devices", flux`|> group(columns: ${[...group, TAG.device]}) |> count()`) : flux``}`;
+  const byGroup = (fn: string) => flux`|> group(columns: ${group}) |> ${fluxExpression(fn)}()`;
+  return flux`${branch("dev_count", flux`|> group(columns: ${[...group, TAG.device]}) |> count()`)}${branch("sum", byGroup("sum"))}${branch("min", byGroup("min"))}${branch("max", byGroup("max"))}${branch("stddev", byGroup("stddev"))}`;
 }
 
 /** Rollup part: the metric is the `metric` tag, each figure a field summed (or min/max) over the hours. */
@@ -88,10 +93,13 @@ function rollupQuery(
       |> yield(name: ${name})
 `;
   const byGroup = (fn: string) => flux`|> group(columns: ${group}) |> ${fluxExpression(fn)}()`;
-  return flux`${branch("count", ROLLUP_FIELD.count, byGroup("sum"))}${branch("sum", ROLLUP_FIELD.sum, byGroup("sum"))}${branch("min", ROLLUP_FIELD.min, byGroup("min"))}${branch("max", ROLLUP_FIELD.max, byGroup("max"))}${branch("sum_sq", ROLLUP_FIELD.sumSquares, byGroup("sum"))}${by === "type_and_metric" ? branch("devices", ROLLUP_FIELD.count, flux`|> group(columns: ${[...group, TAG.device]}) |> count()`) : flux``}`;
+  return flux`${branch("dev_count", ROLLUP_FIELD.count, flux`|> group(columns: ${[...group, TAG.device]}) |> sum()`)}${branch("sum", ROLLUP_FIELD.sum, byGroup("sum"))}${branch("min", ROLLUP_FIELD.min, byGroup("min"))}${branch("max", ROLLUP_FIELD.max, byGroup("max"))}${branch("sum_sq", ROLLUP_FIELD.sumSquares, byGroup("sum"))}`;
 }
 
-function absorb(groups: Map<string, Moments>, rows: Row[], by: By, metricOf: (r: Row) => string) {
+/** One part's rows as moments per group (a raw part's stddev turned into its sum of squares). */
+function momentsOf(rows: Row[], by: By, metricOf: (r: Row) => string): Map<string, Moments> {
+  const groups = new Map<string, Moments>();
+  const stddevs = new Map<string, number>();
   for (const r of rows) {
     const type = by === "metric" ? null : (r.type ?? null);
     const metric = metricOf(r);
@@ -103,12 +111,39 @@ function absorb(groups: Map<string, Moments>, rows: Row[], by: By, metricOf: (r:
     }
     const v = num(r._value);
     if (v === null) continue;
-    if (r.result === "count") g.count += v;
-    else if (r.result === "sum") g.sum += v;
+    if (r.result === "dev_count") {
+      g.count += v;
+      if (r.device !== undefined && v > 0) g.devices.add(r.device);
+    } else if (r.result === "sum") g.sum += v;
     else if (r.result === "sum_sq") g.sumSq += v;
+    else if (r.result === "stddev") stddevs.set(key, v);
     else if (r.result === "min") g.min = g.min === null ? v : Math.min(g.min, v);
     else if (r.result === "max") g.max = g.max === null ? v : Math.max(g.max, v);
-    else if (r.result === "devices" && r.device !== undefined && v > 0) g.devices.add(r.device);
+  }
+  for (const [key, g] of groups) {
+    if (g.count === 0) continue;
+    const sd = stddevs.get(key);
+    // Sample variance s² = (Σx² - (Σx)²/n) / (n-1), so Σx² = s²(n-1) + (Σx)²/n; one value: Σx² = (Σx)².
+    if (sd !== undefined) g.sumSq = sd * sd * (g.count - 1) + (g.sum * g.sum) / g.count;
+    else if (g.count === 1) g.sumSq = g.sum * g.sum;
+  }
+  return groups;
+}
+
+/** Adds one part's moments into the total. */
+function merge(total: Map<string, Moments>, part: Map<string, Moments>): void {
+  for (const [key, p] of part) {
+    const g = total.get(key);
+    if (!g) {
+      total.set(key, p);
+      continue;
+    }
+    g.count += p.count;
+    g.sum += p.sum;
+    g.sumSq += p.sumSq;
+    g.min = g.min === null ? p.min : p.min === null ? g.min : Math.min(g.min, p.min);
+    g.max = g.max === null ? p.max : p.max === null ? g.max : Math.max(g.max, p.max);
+    for (const d of p.devices) g.devices.add(d);
   }
 }
 
@@ -152,14 +187,20 @@ async function aggregatesFrom(
   const groups = new Map<string, Moments>();
   const work: Promise<void>[] = plan.raw.map(async (part) => {
     const rows = await ctx.runner.rows<Row>(rawQuery(ctx, scope, part, by, device));
-    absorb(groups, rows, by, (r) => r._field ?? "");
+    merge(
+      groups,
+      momentsOf(rows, by, (r) => r._field ?? ""),
+    );
   });
   if (plan.rollup && ctx.rollup) {
     const rollupCtx = { ...ctx, rollup: ctx.rollup };
     const part = plan.rollup;
     work.push(
       ctx.runner.rows<Row>(rollupQuery(rollupCtx, scope, part, by, device)).then((rows) => {
-        absorb(groups, rows, by, (r) => r.metric ?? "");
+        merge(
+          groups,
+          momentsOf(rows, by, (r) => r.metric ?? ""),
+        );
       }),
     );
   }
