@@ -39,6 +39,7 @@ export function isValidTimeZone(zone: string): boolean {
 }
 
 export const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+export const HOUR_MS = UNIT_MS.h;
 const DURATION = /^(\d{1,9}(ms|s|m|h|d|w))+$/;
 const DURATION_PART = /(\d{1,9})(ms|s|m|h|d|w)/g;
 

@@ -9,9 +9,8 @@ import { type TimeRange, formatDuration } from "../time-range.js";
 import { InfluxUnavailableError } from "./run.js";
 import { type FluxContext, type Scope, clientFilter, deviceFilter, num, rangeCall } from "./scope.js";
 import { type SeriesFn, type SeriesPoint, querySeries } from "./series.js";
-import { HOUR_MS, type Source, planSources } from "./sources.js";
-
-export { HOUR_MS };
+import { HOUR_MS } from "../../shared/time.js";
+import { type Source, planSources } from "./sources.js";
 
 /** Rounds an automatically chosen `every` up to whole hours when the range is long enough for the rollup. */
 export function everyForSource(

@@ -4,10 +4,10 @@
 // end, and the recent hours the hourly task has not rolled up yet). Every
 // figure combines exactly across the parts, so the answer is the same as
 // from raw data alone, at a fraction of the points read.
+import { HOUR_MS } from "../../shared/time.js";
 import type { TimeRange } from "../time-range.js";
 import type { FluxContext } from "./scope.js";
 
-export const HOUR_MS = 3_600_000;
 /**
  * The task runs at minute 5 of each hour for the hour before; allow it some
  * minutes to finish. Hours older than this before now are complete.

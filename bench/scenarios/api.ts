@@ -18,6 +18,7 @@ import { generatedDevice } from "../../simulator/fleet.js";
 import { startService } from "../../test/support/processes.js";
 import { fleetLines } from "../lib/data.js";
 import { type BenchInflux, createBucket } from "../lib/influx.js";
+import { waitForApiReady } from "../lib/api-ready.js";
 import { PROFILE_PRELOAD, waitForIdle } from "../lib/machine.js";
 import { writeRaw } from "../lib/raw-write.js";
 import type { ApiResults, EndpointFigures, EndpointResult } from "../lib/results.js";
@@ -208,16 +209,7 @@ export async function runApi(influx: BenchInflux, o: ApiOptions): Promise<ApiRes
       ...(process.env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `--import=${PROFILE_PRELOAD}` } : {}),
     });
     const baseUrl = `http://127.0.0.1:${port}`;
-    for (let tries = 0; ; tries++) {
-      try {
-        if ((await fetch(`${baseUrl}/readyz`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (tries > 300 || api.child.exitCode !== null)
-        throw new Error(`API did not become ready: ${api.stderr().slice(-500).replace(/\s+/g, " ")}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForApiReady(baseUrl, api);
 
     const deviceIds: string[] = [];
     const deviceTypes = new Map<string, string>();

@@ -11,7 +11,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { InfluxDB } from "@influxdata/influxdb-client";
 import { BucketsAPI, TasksAPI } from "@influxdata/influxdb-client-apis";
-import { HOUR_MS, rollupRangeFlux, rollupTaskName } from "../../ingest/rollup/task.js";
+import { rollupRangeFlux, rollupTaskName } from "../../ingest/rollup/task.js";
+import { HOUR_MS } from "../../shared/time.js";
 import { createInfluxClient } from "../../shared/influx/client.js";
 import { freePort } from "../../shared/net/free-port.js";
 import { generatedDevice } from "../../simulator/fleet.js";
@@ -35,6 +36,7 @@ import {
   rangesCovered,
   windowPeriodMs,
 } from "../lib/longrange.js";
+import { waitForApiReady } from "../lib/api-ready.js";
 import { PROFILE_PRELOAD, waitForIdle } from "../lib/machine.js";
 import type { DashboardRefresh, LongRangeCall, LongRangeResults, RollupTaskCost } from "../lib/results.js";
 
@@ -349,16 +351,7 @@ async function measureApi(
   });
   try {
     const baseUrl = `http://127.0.0.1:${port}`;
-    for (let tries = 0; ; tries++) {
-      try {
-        if ((await fetch(`${baseUrl}/readyz`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (tries > 300 || api.child.exitCode !== null)
-        throw new Error(`API did not become ready: ${api.stderr().slice(-500).replace(/\s+/g, " ")}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForApiReady(baseUrl, api);
     // Devices of the client key's client; the admin key asks for the same ones.
     const devices: string[] = [];
     for (let i = 1; i <= o.devices && devices.length < 8; i++) {

@@ -6,7 +6,8 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { InfluxDB } from "@influxdata/influxdb-client";
-import { HOUR_MS, type RollupTarget, rollupRangeFlux } from "./task.js";
+import { HOUR_MS } from "../../shared/time.js";
+import { type RollupTarget, rollupRangeFlux } from "./task.js";
 
 export interface BackfillOptions {
   client: InfluxDB;

@@ -11,6 +11,7 @@
 // duplicates.
 import { flux, fluxDateTime, fluxExpression } from "@influxdata/influxdb-client";
 import { MEASUREMENT, ROLLUP_FIELD, TAG } from "../../shared/schema.js";
+import { HOUR_MS } from "../../shared/time.js";
 
 export interface RollupTaskSpec {
   /** Task name; also the `option task` name, which InfluxDB keeps in step with it. */
@@ -124,5 +125,3 @@ stop = ${fluxDateTime(new Date(stopMs).toISOString())}
 
 ${rollupBody(target)}`.toString();
 }
-
-export const HOUR_MS = 3_600_000;

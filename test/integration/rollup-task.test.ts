@@ -11,7 +11,7 @@ import { rollupTaskName } from "../../ingest/rollup/task.js";
 import { createLogger } from "../../shared/log.js";
 import { MEASUREMENT } from "../../shared/schema.js";
 import { describeWithInflux, influxServer, useTestBucket } from "../support/influx.js";
-import { expectedHourly, readHourly, runTaskAt } from "../support/rollup.js";
+import { expectedHourly, readHourly, runTaskAt, type RawSample } from "../support/rollup.js";
 
 const bucket = useTestBucket(import.meta.url);
 const log = createLogger("rollup-test", "silent");
@@ -28,14 +28,7 @@ const plan = () =>
   );
 const cleanup: (() => Promise<unknown>)[] = [];
 
-interface Sample {
-  client: string;
-  device: string;
-  type: string;
-  metric: string;
-  timeMs: number;
-  value: number;
-}
+type Sample = RawSample;
 
 /** Seeded values on a 0.25 grid: every sum is exact in float64, so means compare exactly. */
 function knownSamples(): Sample[] {

@@ -13,7 +13,7 @@ import { rollupTaskName } from "../../ingest/rollup/task.js";
 import { createLogger } from "../../shared/log.js";
 import { DEVICE_TYPES, HISTORY_METRIC, MEASUREMENT } from "../../shared/schema.js";
 import { describeWithInflux, influxServer, useTestBucket } from "../support/influx.js";
-import { runTaskAt } from "../support/rollup.js";
+import { runTaskAt, type RawSample } from "../support/rollup.js";
 import {
   type DashboardQuery,
   loadDashboards,
@@ -37,14 +37,7 @@ const fleet = Array.from({ length: 12 }, (_, i) => ({
   type: DEVICE_TYPES[Math.floor(i / 3) % 3]!,
 }));
 
-interface Sample {
-  client: string;
-  device: string;
-  type: string;
-  metric: string;
-  timeMs: number;
-  value: number;
-}
+type Sample = RawSample;
 
 /** Every 10 minutes over the 8 days, every minute over the last 3 hours; the main metric and the battery. */
 function samples(): Sample[] {

@@ -71,17 +71,18 @@ export function compareHourly(a: HourlyRow, b: HourlyRow): number {
   );
 }
 
+/** One raw reading as the rollup tests write it. */
+export interface RawSample {
+  client: string;
+  device: string;
+  type: string;
+  metric: string;
+  timeMs: number;
+  value: number;
+}
+
 /** The hourly rows computed independently, in JS, from raw samples. */
-export function expectedHourly(
-  samples: readonly {
-    client: string;
-    device: string;
-    type: string;
-    metric: string;
-    timeMs: number;
-    value: number;
-  }[],
-): HourlyRow[] {
+export function expectedHourly(samples: readonly RawSample[]): HourlyRow[] {
   const groups = new Map<
     string,
     { key: Omit<HourlyRow, "mean" | "min" | "max" | "count">; values: number[] }
