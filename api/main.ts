@@ -1,7 +1,7 @@
 // The API process: reads its configuration, serves until SIGTERM/SIGINT, then
 // lets requests in flight finish and exits 0.
 import { processEnvGroups, readEnvGroupsOrExit } from "../shared/config/index.js";
-import { createLogger, exitAfterFlush } from "../shared/log.js";
+import { createLogger } from "../shared/log.js";
 import { type RunningApi, startApi } from "./server.js";
 
 const cfg = readEnvGroupsOrExit(processEnvGroups.api);
@@ -24,7 +24,7 @@ async function shutdown(signal: string) {
   log.info({ signal }, "stopping");
   await api.close(cfg.api.shutdownTimeoutMs);
   log.info("stopped");
-  exitAfterFlush(log, 0);
+  process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -2,7 +2,7 @@
 // local checkpoint, then InfluxDB itself), wires source -> transforms -> sink
 // and runs them on the node-cron schedule until SIGTERM/SIGINT.
 import { createInfluxClient } from "../shared/influx/client.js";
-import { createLogger, exitAfterFlush } from "../shared/log.js";
+import { createLogger } from "../shared/log.js";
 import { startMetricsServer } from "../shared/metrics/server.js";
 import { processEnvGroups, readEnvGroupsOrExit } from "../shared/config/index.js";
 import { createIngestMetrics } from "./metrics.js";
@@ -171,7 +171,7 @@ async function shutdown(signal: string) {
   await notifier?.close(Math.max(500, cfg.ingest.shutdownTimeoutMs / 4));
   await server.close();
   log.info({ spool: sink.stats() }, "stopped");
-  exitAfterFlush(log, 0);
+  process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
