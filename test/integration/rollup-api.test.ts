@@ -26,6 +26,7 @@ const log = createLogger("rollup-api-test", "silent");
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const KEY = "rollup-api-test-client-1-key";
+const ADMIN_KEY = "rollup-api-test-admin-key";
 const now = Date.now();
 /** An old hour that gets raw points after the rollup ran. */
 const alteredHour = Math.floor((now - 20 * DAY) / HOUR) * HOUR;
@@ -51,7 +52,7 @@ async function startTestApi(rollupBucketName: string) {
       API_PORT: "0",
       API_HOST: "127.0.0.1",
       API_KEYS_FILE: "",
-      API_KEYS: `client_1:${hashKey(KEY)}`,
+      API_KEYS: `client_1:${hashKey(KEY)},admin:ops:${hashKey(ADMIN_KEY)}`,
       API_RATE_LIMIT_PER_MIN: "100000",
     },
   );
@@ -218,15 +219,18 @@ describeWithInflux("API: long ranges read the hourly rollup", () => {
 
   it("aggregates read the rollup for complete hours and agree with raw data", async () => {
     // 10 days: the altered hour (20 days back) is outside, so both stores hold the same points.
-    for (const path of [
-      "/v1/devices/device_1/stats?start=-10d",
-      "/processed_data?object_id=device_1&start=-10d",
-      "/v1/summary?start=-10d",
-      "/client_statistics?start=-10d",
-      "/v1/devices/device_1/stats?start=-36h",
-    ]) {
-      const fromRollup = await get(api, path, KEY);
-      const fromRaw = await get(apiWithoutRollup, path, KEY);
+    // The admin key's summary and client_statistics read the per-client fleet rows (both clients).
+    for (const [path, key] of [
+      ["/v1/devices/device_1/stats?start=-10d", KEY],
+      ["/processed_data?object_id=device_1&start=-10d", KEY],
+      ["/v1/summary?start=-10d", KEY],
+      ["/client_statistics?start=-10d", KEY],
+      ["/v1/devices/device_1/stats?start=-36h", KEY],
+      ["/v1/summary?start=-10d", ADMIN_KEY],
+      ["/client_statistics?start=-10d", ADMIN_KEY],
+    ] as const) {
+      const fromRollup = await get(api, path, key);
+      const fromRaw = await get(apiWithoutRollup, path, key);
       expect(fromRollup.status, path).toBe(200);
       expect(fromRaw.status, path).toBe(200);
       expect((fromRollup.body as { source: string }).source, path).toBe("rollup+raw");
