@@ -48,8 +48,22 @@ export function createSimulatorApp(parts: SimulatorParts): Hono<Env> {
   // Nothing should throw; if something does, the client still gets JSON.
   app.onError((err, c) => c.json({ error: `internal error: ${err.message}` }, 500));
 
+  // Requests received on the upstream's endpoints, by kind: the benchmarks read
+  // them to put two collectors' CPU on a per-request footing.
+  const requests = { list: 0, current: 0, history: 0 };
+  app.use("*", async (c, next) => {
+    const path = c.req.path;
+    if (path.endsWith("/history")) requests.history++;
+    else if (path === "/iot_objects" || path.startsWith("/iot_objects/by_client/")) requests.list++;
+    else if (path.startsWith("/iot_objects/") || path.startsWith("/iot_data/")) requests.current++;
+    await next();
+  });
+
   // ---- control endpoints, registered first so fault middleware never sees them ----
   const sim = new Hono<Env>();
+  sim.get("/requests", (c) =>
+    c.json({ ...requests, total: requests.list + requests.current + requests.history }),
+  );
   sim.get("/config", (c) =>
     c.json({
       mode: options.signal,

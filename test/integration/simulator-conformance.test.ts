@@ -217,6 +217,28 @@ describe("simulator conformance (faithful mode)", () => {
     expect(res.status).toBe(404);
     expect(await res.json()).toHaveProperty("error");
   });
+
+  it("counts the requests its upstream endpoints receive, by kind, in /_sim/requests", async () => {
+    const before = (await getJson<Record<string, number>>(url("/_sim/requests"))).body;
+    for (const path of [
+      "/iot_objects",
+      "/iot_objects/by_client/client_1",
+      "/iot_objects/device_1",
+      "/iot_data/device_2",
+      "/iot_objects/device_1/history",
+      "/iot_objects/device_3/history",
+      "/_sim/config",
+    ])
+      await (await fetch(url(path))).arrayBuffer();
+    const after = (await getJson<Record<string, number>>(url("/_sim/requests"))).body;
+    const delta = (k: string) => after[k]! - before[k]!;
+    expect({ list: delta("list"), current: delta("current"), history: delta("history") }).toEqual({
+      list: 2,
+      current: 2,
+      history: 2,
+    });
+    expect(after.total).toBe(after.list! + after.current! + after.history!);
+  });
 });
 
 describe("simulator history catch-up (?limit= / ?since=, opt-in)", () => {
