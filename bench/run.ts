@@ -19,9 +19,10 @@ import { runApi } from "./scenarios/api.js";
 import { runCycles } from "./scenarios/cycles.js";
 import { runDetection } from "./scenarios/detection.js";
 import { runLongRange } from "./scenarios/longrange.js";
+import { runPeer } from "./scenarios/peer.js";
 import { runWrite } from "./scenarios/write.js";
 
-const SCENARIOS = ["write", "cycles", "api", "detection", "longrange"] as const;
+const SCENARIOS = ["write", "cycles", "api", "detection", "longrange", "peer"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -32,16 +33,18 @@ const { values } = parseArgs({
     sizes: { type: "string" },
     longrange: { type: "string" },
     "task-sizes": { type: "string" },
+    "peer-sizes": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    "npm run bench [-- --quick] [--only=write,cycles,api,detection,longrange] [--sizes=100,1000] [--longrange=1000x7] [--task-sizes=10000] [--note=text]\n" +
+    "npm run bench [-- --quick] [--only=write,cycles,api,detection,longrange,peer] [--sizes=100,1000] [--longrange=1000x7] [--task-sizes=10000] [--peer-sizes=100,1000] [--note=text]\n" +
       "  --quick  about two minutes: smaller fleets and shorter loads\n" +
       "  --sizes  fleet sizes of the full-cycle scenario\n" +
       "  --longrange  devices x days of the long-range scenario (full: 1000x30, quick: 100x7)\n" +
       "  --task-sizes  extra fleet sizes for the rollup task's cost (full: 10000, quick: none)\n" +
+      "  --peer-sizes  fleet sizes of the ingester-vs-Telegraf scenario (full: 100,1000,10000, quick: 100)\n" +
       "  INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG: use that InfluxDB instead of a throw-away influxd\n" +
       "  BENCH_PROFILE_DIR: write a --cpu-prof profile of every ingester and API process there\n",
   );
@@ -61,6 +64,7 @@ const config = quick
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 5, defaultWindows: true },
       detection: { devices: 1000, cycles: 6 },
       longrange: { devices: 100, clients: 10, days: 7, taskSizes: [] as number[] },
+      peer: { sizes: [100], periods: 3 },
     }
   : {
       write: { devices: 2000, minutes: 400, rawBatchLines: 10_000, rounds: 3 },
@@ -68,6 +72,7 @@ const config = quick
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 15, defaultWindows: true },
       detection: { devices: 10_000, cycles: 12 },
       longrange: { devices: 1000, clients: 10, days: 30, taskSizes: [10_000] },
+      peer: { sizes: [100, 1000, 10_000], periods: 5 },
     };
 
 if (values.sizes) config.cycles.sizes = values.sizes.split(",").map(Number);
@@ -79,6 +84,7 @@ if (values.longrange) {
 }
 if (values["task-sizes"] !== undefined)
   config.longrange.taskSizes = values["task-sizes"].split(",").filter(Boolean).map(Number);
+if (values["peer-sizes"]) config.peer.sizes = values["peer-sizes"].split(",").map(Number);
 
 const t0 = performance.now();
 const log = (msg: string) =>
@@ -133,6 +139,8 @@ try {
   if (detection) partial.detection = detection;
   const longrange = await scenario("longrange", () => runLongRange(influx, { ...config.longrange, log }));
   if (longrange) partial.longrange = longrange;
+  const peer = await scenario("peer", () => runPeer(influx, { ...config.peer, log }));
+  if (peer) partial.peer = peer;
 } finally {
   await cleanup();
 }
@@ -148,7 +156,7 @@ await mkdir(dir, { recursive: true });
 
 const json = await format(JSON.stringify(results), { ...prettierOptions, parser: "json" });
 const kind =
-  values.only || values.sizes || values.longrange || values["task-sizes"]
+  values.only || values.sizes || values.longrange || values["task-sizes"] || values["peer-sizes"]
     ? "partial"
     : quick
       ? "quick"

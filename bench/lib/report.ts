@@ -1,6 +1,7 @@
 // Pure rendering: targets judged from results, and the markdown table the
 // README quotes. Unit-tested; no I/O.
 import { costRatio } from "./longrange.js";
+import { peerTargets, renderPeer } from "./peer-report.js";
 import type { BenchResults, CycleRun, DashboardRefresh, LongRangeResults, TargetResult } from "./results.js";
 
 const TEN_K = 10_000;
@@ -106,6 +107,7 @@ export function evaluateTargets(r: Omit<BenchResults, "targets">): TargetResult[
     (v) => fmt(v, 3),
   );
   if (r.longrange) out.push(...longRangeTargets(r.longrange));
+  if (r.peer) out.push(...peerTargets(r.peer));
   return out;
 }
 
@@ -385,6 +387,7 @@ export function renderMarkdown(r: BenchResults): string {
   }
 
   if (r.longrange) lines.push(...renderLongRange(r.longrange));
+  if (r.peer) lines.push(...renderPeer(r.peer));
 
   lines.push("", "**Targets**", "", "| Target | Goal | Measured | Met |", "| --- | --- | --- | --- |");
   for (const t of r.targets)

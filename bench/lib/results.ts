@@ -207,6 +207,38 @@ export interface DetectionResults {
   score: DetectionScore;
 }
 
+/** One collector at one fleet size in the peer scenario (issue 13). */
+export interface PeerRun {
+  collector: "ingester" | "telegraf";
+  devices: number;
+  /** Wall seconds per upstream minute (the simulator's time scale); one gather each. */
+  periodS: number;
+  /** Periods measured after the warm-up. */
+  periods: number;
+  /** CPU seconds (user + system) of the collector's process over the measured periods. */
+  cpuS?: number;
+  cpuSPerPeriodPer1000?: number;
+  /** Requests the simulator received over the measured periods. */
+  upstreamRequests?: number;
+  cpuMsPerRequest?: number;
+  /** VmHWM at the end of the run (catch-up included). */
+  peakRssMb?: number;
+  /** Median cycle wall time (the ingester's "cycle done" lines; Telegraf logs none). */
+  cycleMs?: number;
+  servedDeviceMinutes?: number;
+  storedPoints?: number;
+  /** History points stored per device-minute served (the ingester's contract: 1.000). */
+  storedPerServed?: number;
+  lostDeviceMinutes?: number;
+  error?: string;
+}
+
+export interface PeerResults {
+  /** `telegraf --version`, when it could be built. */
+  telegraf?: string;
+  runs: PeerRun[];
+}
+
 export interface TargetResult {
   name: string;
   target: string;
@@ -226,6 +258,7 @@ export interface BenchResults {
   api?: ApiResults;
   detection?: DetectionResults;
   longrange?: LongRangeResults;
+  peer?: PeerResults;
   targets: TargetResult[];
   errors: { scenario: string; message: string }[];
 }

@@ -1,5 +1,5 @@
 // Runs one of the product's entry points as a real child process (tsx, as
-// `npm run ...` does), with its JSON log lines kept for assertions.
+// `npm run ...` does, or compiled), with its JSON log lines kept for assertions.
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 
@@ -22,8 +22,10 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+/** `entry` is a source file run through tsx, or a compiled `.js` file (dist/) run by plain node, as the Dockerfile does. */
 export function startService(entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repo, entry)], {
+  const args = entry.endsWith(".js") ? [join(repo, entry)] : ["--import", "tsx", join(repo, entry)];
+  const child = spawn(process.execPath, args, {
     cwd: repo,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

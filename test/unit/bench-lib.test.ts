@@ -13,6 +13,7 @@ import {
   rangesCovered,
   windowPeriodMs,
 } from "../../bench/lib/longrange.js";
+import { peerTargets, renderPeer } from "../../bench/lib/peer-report.js";
 import { evaluateTargets, longRangeTargets, renderMarkdown } from "../../bench/lib/report.js";
 import type {
   BenchResults,
@@ -475,5 +476,74 @@ describe("long-range targets and report", () => {
       const cells = (row: string) => row.split(/(?<!\\)\|/).length;
       for (const row of rows) expect(cells(row)).toBe(cells(rows[0]!));
     }
+  });
+});
+
+describe("peer targets and table", () => {
+  const run = (
+    collector: "ingester" | "telegraf",
+    devices: number,
+    cpuMsPerRequest: number,
+    peakRssMb: number,
+  ) => ({
+    collector,
+    devices,
+    periodS: 10,
+    periods: 5,
+    cpuS: 1,
+    cpuSPerPeriodPer1000: 2,
+    upstreamRequests: 1000,
+    cpuMsPerRequest,
+    peakRssMb,
+    servedDeviceMinutes: 200,
+    storedPoints: 200,
+    storedPerServed: 1,
+    lostDeviceMinutes: 0,
+  });
+
+  it("compares CPU per request with Telegraf's at each size and holds the RSS ceilings", () => {
+    const targets = peerTargets({
+      telegraf: "Telegraf 1.37.2",
+      runs: [
+        run("ingester", 100, 0.5, 120),
+        run("telegraf", 100, 0.4, 40),
+        run("ingester", 10_000, 0.2, 240),
+        run("telegraf", 10_000, 0.25, 500),
+      ],
+    });
+    expect(targets.map((t) => [t.name, t.met])).toEqual([
+      ["Ingester CPU per upstream request / Telegraf's, 100 devices", false],
+      ["Ingester peak RSS (compiled), 100 devices", false],
+      ["Ingester CPU per upstream request / Telegraf's, 10,000 devices", true],
+      ["Ingester peak RSS (compiled), 10,000 devices", true],
+    ]);
+    expect(targets[0]!.value).toBe("1.25 (0.500 vs 0.400 ms)");
+  });
+
+  it("leaves a size whose Telegraf run failed not measured, and shows the failure in the table", () => {
+    const results = {
+      runs: [
+        run("ingester", 1000, 0.3, 150),
+        {
+          collector: "telegraf" as const,
+          devices: 1000,
+          periodS: 10,
+          periods: 0,
+          error: "Telegraf could not be built here",
+        },
+      ],
+    };
+    expect(peerTargets(results)).toEqual([
+      {
+        name: "Ingester CPU per upstream request / Telegraf's, 1,000 devices",
+        target: "<= 1.00",
+        value: "not measured",
+        met: null,
+      },
+    ]);
+    const table = renderPeer(results).join("\n");
+    expect(table).toContain("Telegraf not built");
+    expect(table).toContain("| 1,000 | telegraf | 10 s | Telegraf could not be built here |");
+    expect(table).toContain("| 1,000 | ingester | 10 s | 2.00 | 1,000 | 0.300 | 150 MB | n/a | 1.000 | 0 |");
   });
 });
