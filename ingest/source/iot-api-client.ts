@@ -72,6 +72,11 @@ export class UpstreamError extends Error {
 
 const CURRENT_PATHS = ["/iot_objects/", "/iot_data/"] as const;
 
+/** Whether a proxy variable is set; without one axios need not look for it on every request. */
+function proxyConfigured(): boolean {
+  return ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"].some((v) => process.env[v]);
+}
+
 export class IotApiClient {
   private readonly http: AxiosInstance;
   /** Which current-reading path this upstream serves, once a call succeeded. */
@@ -93,6 +98,12 @@ export class IotApiClient {
         ...(options.caFile ? { ca: [...rootCertificates, readFileSync(options.caFile, "utf8")] } : {}),
       }),
       headers: { Accept: "application/json" },
+      // Requests go straight to node:http instead of through follow-redirects,
+      // and the proxy variables are read once here instead of on every request:
+      // together 17-22 % less CPU per request (bench/peer). A redirect is
+      // reported as such (getJson), so a moved upstream is a clear error.
+      maxRedirects: 0,
+      ...(proxyConfigured() ? {} : { proxy: false as const }),
     });
     // Status 5xx is answered with validateStatus true, so turn it into an
     // error for axios-retry to see, and keep 4xx as answers.
@@ -159,6 +170,11 @@ export class IotApiClient {
     } catch {
       body = undefined;
     }
+    if (res.status >= 300 && res.status < 400)
+      throw new UpstreamError(
+        `HTTP ${res.status} from ${path}: redirected to ${String(res.headers.location ?? "nowhere")}; set IOT_API_URL to the address it points to (redirects are not followed)`,
+        res.status,
+      );
     if (body === undefined && res.status < 300)
       throw new UpstreamError(`malformed JSON from ${path}`, res.status);
     return { status: res.status, body };

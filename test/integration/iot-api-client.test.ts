@@ -97,6 +97,16 @@ describe("IotApiClient against real HTTP servers", () => {
     expect(calls).toBe(1);
   });
 
+  it("reports a redirect with where it points, once, without following it", async () => {
+    const { client, paths } = await serve((_req, res) =>
+      res.writeHead(301, { Location: "https://iot.example.org/iot_objects" }).end(),
+    );
+    await expect(client.listDevices()).rejects.toThrow(
+      /HTTP 301 from \/iot_objects: redirected to https:\/\/iot\.example\.org\/iot_objects; set IOT_API_URL/,
+    );
+    expect(paths).toEqual(["/iot_objects"]);
+  });
+
   it("retries a request that hangs past the timeout", async () => {
     let calls = 0;
     const { client } = await serve((_req, res) => {
