@@ -18,8 +18,9 @@ const reading = {
 
 let server: Server | undefined;
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
+  if (!server) return;
+  server.closeAllConnections();
+  await new Promise((r) => server!.close(r));
   server = undefined;
 });
 
@@ -105,6 +106,78 @@ describe("IotApiClient against real HTTP servers", () => {
       /HTTP 301 from \/iot_objects: redirected to https:\/\/iot\.example\.org\/iot_objects; set IOT_API_URL/,
     );
     expect(paths).toEqual(["/iot_objects"]);
+  });
+
+  it("keeps the base URL's path prefix and sends the Accept header", async () => {
+    const seen: { url?: string; accept?: string }[] = [];
+    server = createServer((req, res) => {
+      seen.push({ url: req.url, accept: req.headers.accept });
+      json(res, 200, [{ id: "device_1", client: "client_1", type: "temperature_sensor" }]);
+    });
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const client = new IotApiClient({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/upstream/`,
+      timeoutMs: 300,
+      retries: 0,
+      retryBaseDelayMs: 1,
+      timeZone: "UTC",
+    });
+    expect((await client.listDevices()).items).toEqual([device]);
+    expect(seen).toEqual([{ url: "/upstream/iot_objects", accept: "application/json" }]);
+  });
+
+  it("retries a refused connection, then gives up with the error code", async () => {
+    // A port nothing listens on: taken, then freed.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    let retries = 0;
+    const client = new IotApiClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      timeoutMs: 300,
+      retries: 2,
+      retryBaseDelayMs: 1,
+      timeZone: "UTC",
+      onRetry: () => retries++,
+    });
+    await expect(client.listDevices()).rejects.toThrow(/ECONNREFUSED on \/iot_objects/);
+    expect(retries).toBe(2);
+  });
+
+  it("goes through the proxy that HTTP_PROXY names", async () => {
+    const proxied: string[] = [];
+    const proxy = createServer((req, res) => {
+      proxied.push(req.url ?? "");
+      json(res, 200, [{ id: "device_1", client: "client_1", type: "temperature_sensor" }]);
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    const saved = {
+      HTTP_PROXY: process.env.HTTP_PROXY,
+      NO_PROXY: process.env.NO_PROXY,
+      no_proxy: process.env.no_proxy,
+    };
+    process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    delete process.env.NO_PROXY;
+    delete process.env.no_proxy;
+    try {
+      // The upstream's host does not resolve: only the proxy can answer.
+      const client = new IotApiClient({
+        baseUrl: "http://upstream.invalid:5001",
+        timeoutMs: 1000,
+        retries: 0,
+        retryBaseDelayMs: 1,
+        timeZone: "UTC",
+      });
+      expect((await client.listDevices()).items).toEqual([device]);
+      expect(proxied).toEqual(["http://upstream.invalid:5001/iot_objects"]);
+    } finally {
+      for (const [k, v] of Object.entries(saved))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 
   it("retries a request that hangs past the timeout", async () => {
