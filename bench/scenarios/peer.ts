@@ -20,6 +20,7 @@ import { freePort } from "../../shared/net/free-port.js";
 import { HISTORY_METRIC, MEASUREMENT } from "../../shared/schema.js";
 import { type ServiceProcess, startService } from "../../test/support/processes.js";
 import { type BenchInflux, createBucket } from "../lib/influx.js";
+import { extraIngestEnv } from "../lib/ingester-run.js";
 import { cpuSeconds, processMemory } from "../lib/machine.js";
 import type { PeerResults, PeerRun } from "../lib/results.js";
 
@@ -87,6 +88,7 @@ async function startIngesterCollector(
     INGEST_METRICS_HOST: "127.0.0.1",
     INGEST_ROLLUP: "false",
     LOG_LEVEL: "info",
+    ...extraIngestEnv(),
   });
   await proc.waitForLog((l) => l.msg === "ingester started", 60_000);
   return {
