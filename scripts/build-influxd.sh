@@ -9,6 +9,8 @@
 #   scripts/build-influxd.sh --check    # exit 0 if cached or buildable here
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/go-module-source.sh
+source "$here/lib/go-module-source.sh"
 
 # v2.8.0 is the newest 2.x whose dependencies the Go module proxy serves:
 # v2.10.0 needs flux v0.201.0, which the proxy refuses (403).
@@ -33,17 +35,8 @@ start=$(date +%s)
 work="$(mktemp -d "${TMPDIR:-/tmp}/influxd-build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-# `go install module@version` refuses modules with replace directives, so
-# fetch the module zip and build from a writable copy of it.
 log "downloading $module@$version"
-# It reports an error when the module asks for a newer Go (handled below) but
-# still fetches the zip, so read the path rather than the exit code.
-zip=$( (GOTOOLCHAIN=local go mod download -json "$module@$version" || true) \
-  | sed -n 's/^[[:space:]]*"Zip": "\(.*\)",\{0,1\}$/\1/p')
-[[ -f "$zip" ]] || { log "go mod download gave no zip for $module@$version"; exit 1; }
-unzip -q "$zip" -d "$work"
-src="$work/$module@$version"
-chmod -R u+w "$src"
+src=$(go_module_source "$module" "$version" "$work")
 cd "$src"
 
 # A release may demand a newer Go patch release than this machine has . Patch releases do not change

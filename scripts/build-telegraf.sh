@@ -7,6 +7,9 @@
 #   scripts/build-telegraf.sh            # builds or reuses $TELEGRAF_VERSION
 #   scripts/build-telegraf.sh --check    # exit 0 if cached or buildable here
 set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/go-module-source.sh
+source "$here/lib/go-module-source.sh"
 
 version="${TELEGRAF_VERSION:-v1.37.2}"
 module="github.com/influxdata/telegraf"
@@ -32,12 +35,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/telegraf-build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 log "downloading $module@$version"
-zip=$( (GOTOOLCHAIN=local go mod download -json "$module@$version" || true) \
-  | sed -n 's/^[[:space:]]*"Zip": "\(.*\)",\{0,1\}$/\1/p')
-[[ -f "$zip" ]] || { log "go mod download gave no zip for $module@$version"; exit 1; }
-unzip -q "$zip" -d "$work"
-src="$work/$module@$version"
-chmod -R u+w "$src"
+src=$(go_module_source "$module" "$version" "$work")
 cd "$src"
 
 log "building ($tags)"
