@@ -1,7 +1,7 @@
 // The API's Prometheus metrics: requests by route and status, latency,
 // default process metrics, and the edge host gauges the course asks for.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { registerEdgeMetrics } from "../shared/metrics/edge.js";
+import { Counter, Histogram, Registry } from "prom-client";
+import { registerProcessMetrics } from "../shared/metrics/process.js";
 
 export interface ApiMetrics {
   registry: Registry;
@@ -11,8 +11,7 @@ export interface ApiMetrics {
 
 export function createApiMetrics(diskPath = process.cwd()): ApiMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  registerEdgeMetrics(registry, diskPath);
+  registerProcessMetrics(registry, diskPath);
   return {
     registry,
     requests: new Counter({

@@ -1,11 +1,10 @@
 // The ingester's Prometheus metrics (prom-client), one registry per process.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { registerEdgeMetrics } from "../shared/metrics/edge.js";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { registerProcessMetrics } from "../shared/metrics/process.js";
 
 export function createIngestMetrics(diskPath: string) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  registerEdgeMetrics(registry, diskPath);
+  registerProcessMetrics(registry, diskPath);
   const r = [registry];
   return {
     registry,
