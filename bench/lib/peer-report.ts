@@ -10,19 +10,27 @@ const fmt = (n: number | undefined, digits = 0) =>
 /** Fleet sizes with an RSS ceiling for the ingester (MB). */
 const RSS_CEILING_MB: Record<number, number> = { 100: 100, 10_000: 250 };
 
-function pairs(p: PeerResults): { devices: number; ingester?: PeerRun; telegraf?: PeerRun }[] {
+function pairs(
+  p: PeerResults,
+): { devices: number; ingester?: PeerRun; telegraf?: PeerRun; floor?: PeerRun }[] {
   const sizes = [...new Set(p.runs.map((r) => r.devices))].sort((a, b) => a - b);
   const ok = (r: PeerRun | undefined) => (r && !r.error ? r : undefined);
   return sizes.map((devices) => {
     const ingester = ok(p.runs.find((r) => r.devices === devices && r.collector === "ingester"));
     const telegraf = ok(p.runs.find((r) => r.devices === devices && r.collector === "telegraf"));
-    return { devices, ...(ingester ? { ingester } : {}), ...(telegraf ? { telegraf } : {}) };
+    const floor = ok(p.runs.find((r) => r.devices === devices && r.collector === "node-floor"));
+    return {
+      devices,
+      ...(ingester ? { ingester } : {}),
+      ...(telegraf ? { telegraf } : {}),
+      ...(floor ? { floor } : {}),
+    };
   });
 }
 
 export function peerTargets(p: PeerResults): TargetResult[] {
   const out: TargetResult[] = [];
-  for (const { devices, ingester, telegraf } of pairs(p)) {
+  for (const { devices, ingester, telegraf, floor } of pairs(p)) {
     const ratio =
       ingester?.cpuMsPerRequest !== undefined && telegraf?.cpuMsPerRequest !== undefined
         ? ingester.cpuMsPerRequest / telegraf.cpuMsPerRequest
@@ -33,7 +41,7 @@ export function peerTargets(p: PeerResults): TargetResult[] {
       ...(ratio === undefined || !Number.isFinite(ratio)
         ? { value: "not measured", met: null }
         : {
-            value: `${fmt(ratio, 2)} (${fmt(ingester!.cpuMsPerRequest, 3)} vs ${fmt(telegraf!.cpuMsPerRequest, 3)} ms)`,
+            value: `${fmt(ratio, 2)} (${fmt(ingester!.cpuMsPerRequest, 3)} vs ${fmt(telegraf!.cpuMsPerRequest, 3)} ms${floor ? `; node:http alone ${fmt(floor.cpuMsPerRequest, 3)} ms` : ""})`,
             met: ratio <= 1,
           }),
     });

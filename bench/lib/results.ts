@@ -207,9 +207,13 @@ export interface DetectionResults {
   score: DetectionScore;
 }
 
-/** One collector at one fleet size in the peer scenario (issue 13). */
+/**
+ * One collector at one fleet size in the peer scenario (issue 13). node-floor
+ * is no collector: node:http making the ingester's requests and parsing the
+ * answers, nothing else (bench/peer/node-floor.ts), what any Node one costs.
+ */
 export interface PeerRun {
-  collector: "ingester" | "telegraf";
+  collector: "ingester" | "telegraf" | "node-floor";
   devices: number;
   /** Wall seconds per upstream minute (the simulator's time scale); one gather each. */
   periodS: number;

@@ -9,7 +9,9 @@
 // RSS; it runs on until some minutes have been served by all ten gathers
 // that cover them, and InfluxDB is asked how many points it holds for those.
 // The ingester runs compiled (dist/, `npm run build`) with plain `node`, as
-// the Dockerfile runs it.
+// the Dockerfile runs it. A third run, node-floor (bench/peer/node-floor.ts),
+// makes the ingester's requests through node:http and only parses the
+// answers: the floor under any Node collector's CPU per request.
 import { execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -91,6 +93,23 @@ async function startIngesterCollector(
     ...extraIngestEnv(),
   });
   await proc.waitForLog((l) => l.msg === "ingester started", 60_000);
+  return {
+    pid: proc.child.pid!,
+    cycleMs: () =>
+      proc.logs.filter((l) => l.msg === "cycle done" && typeof l.ms === "number").map((l) => l.ms as number),
+    async stop() {
+      await proc.stop();
+    },
+  };
+}
+
+/** bench/peer/node-floor.ts: node:http making the ingester's requests, nothing else. */
+async function startFloorCollector(simUrl: string, periodS: number): Promise<Collector> {
+  const proc = startService("bench/peer/node-floor.ts", {
+    FLOOR_UPSTREAM_URL: simUrl,
+    FLOOR_PERIOD_S: String(periodS),
+  });
+  await proc.waitForLog((l) => l.msg === "floor started", 60_000);
   return {
     pid: proc.child.pid!,
     cycleMs: () =>
@@ -201,7 +220,9 @@ async function measure(
     collector =
       kind === "ingester"
         ? await startIngesterCollector(influx, bucket.name, simUrl, periodS, dir)
-        : await startTelegrafCollector(telegraf!, influx, bucket.name, simUrl, devices, periodS, dir);
+        : kind === "telegraf"
+          ? await startTelegrafCollector(telegraf!, influx, bucket.name, simUrl, devices, periodS, dir)
+          : await startFloorCollector(simUrl, periodS);
     const start = await simState(simUrl);
     // Warm-up: the catch-up gather (ten minutes per device) and one steady period.
     await sleep(WARM_UP_PERIODS * periodS * 1000 + 2000);
@@ -213,7 +234,8 @@ async function measure(
     const s1 = await simState(simUrl);
     const cycles = collector.cycleMs().slice(cyclesBefore);
     // On until every minute of the stored-per-served window has been served by all ten of its gathers.
-    await sleep(Math.max(0, TOTAL_PERIODS - WARM_UP_PERIODS - o.periods) * periodS * 1000);
+    const stores = kind !== "node-floor";
+    if (stores) await sleep(Math.max(0, TOTAL_PERIODS - WARM_UP_PERIODS - o.periods) * periodS * 1000);
     const end = await simState(simUrl);
     const memory = await processMemory(collector.pid);
     await collector.stop();
@@ -221,7 +243,7 @@ async function measure(
     // Minutes first served after the start and served for the last time before the end.
     const fromMs = Math.ceil(start.nowMs / MINUTE_MS) * MINUTE_MS;
     const toMs = Math.floor(end.nowMs / MINUTE_MS) * MINUTE_MS - HISTORY_MINUTES * MINUTE_MS;
-    const stored = await storedIn(influx, bucket.name, fromMs, toMs);
+    const stored = stores ? await storedIn(influx, bucket.name, fromMs, toMs) : undefined;
     const served = devices * Math.max(0, (toMs - fromMs) / MINUTE_MS);
     const cpuS = cpu1 - cpu0;
     const requests = s1.requests - s0.requests;
@@ -234,15 +256,21 @@ async function measure(
       cpuMsPerRequest: requests > 0 ? (cpuS * 1000) / requests : Number.NaN,
       peakRssMb: memory?.peakMb ?? Number.NaN,
       ...(cycles.length ? { cycleMs: cycles.sort((a, b) => a - b)[Math.floor(cycles.length / 2)]! } : {}),
-      servedDeviceMinutes: served,
-      storedPoints: stored.points,
-      storedPerServed: served > 0 ? stored.points / served : Number.NaN,
-      lostDeviceMinutes: Math.max(0, served - stored.deviceMinutes),
+      ...(stored
+        ? {
+            servedDeviceMinutes: served,
+            storedPoints: stored.points,
+            storedPerServed: served > 0 ? stored.points / served : Number.NaN,
+            lostDeviceMinutes: Math.max(0, served - stored.deviceMinutes),
+          }
+        : {}),
     };
     o.log(
       `peer: ${kind} ${devices} devices: ${cpuS.toFixed(2)} CPU s over ${o.periods} periods (${result.cpuSPerPeriodPer1000!.toFixed(2)} per period per 1,000 devices), ` +
-        `${requests} requests (${result.cpuMsPerRequest!.toFixed(3)} ms CPU each), peak RSS ${result.peakRssMb!.toFixed(0)} MB, ` +
-        `${stored.points} points for ${served} device-minutes served (${result.storedPerServed!.toFixed(3)}), ${result.lostDeviceMinutes} lost`,
+        `${requests} requests (${result.cpuMsPerRequest!.toFixed(3)} ms CPU each), peak RSS ${result.peakRssMb!.toFixed(0)} MB` +
+        (stored
+          ? `, ${stored.points} points for ${served} device-minutes served (${result.storedPerServed!.toFixed(3)}), ${result.lostDeviceMinutes} lost`
+          : ""),
     );
     return result;
   } catch (err) {
@@ -265,7 +293,7 @@ export async function runPeer(influx: BenchInflux, o: PeerOptions): Promise<Peer
   if (telegraf) version = (await run(telegraf, ["--version"])).stdout.trim();
   const runs: PeerRun[] = [];
   for (const devices of o.sizes)
-    for (const kind of ["ingester", "telegraf"] as const)
+    for (const kind of ["ingester", "telegraf", "node-floor"] as const)
       runs.push(await measure(influx, kind, devices, o, telegraf));
   return { ...(version ? { telegraf: version } : {}), runs };
 }

@@ -481,7 +481,7 @@ describe("long-range targets and report", () => {
 
 describe("peer targets and table", () => {
   const run = (
-    collector: "ingester" | "telegraf",
+    collector: "ingester" | "telegraf" | "node-floor",
     devices: number,
     cpuMsPerRequest: number,
     peakRssMb: number,
@@ -518,6 +518,28 @@ describe("peer targets and table", () => {
       ["Ingester peak RSS (compiled), 10,000 devices", true],
     ]);
     expect(targets[0]!.value).toBe("1.25 (0.500 vs 0.400 ms)");
+  });
+
+  it("shows node:http's own floor beside the ratio, and leaves the floor's storage columns empty", () => {
+    // The floor stores nothing: no storage figures.
+    const floor = {
+      collector: "node-floor" as const,
+      devices: 100,
+      periodS: 10,
+      periods: 5,
+      cpuS: 1,
+      cpuSPerPeriodPer1000: 2,
+      upstreamRequests: 1000,
+      cpuMsPerRequest: 0.35,
+      peakRssMb: 70,
+    };
+    const results = { runs: [run("ingester", 100, 0.7, 95), run("telegraf", 100, 0.35, 40), floor] };
+    const targets = peerTargets(results);
+    expect(targets[0]!.value).toBe("2.00 (0.700 vs 0.350 ms; node:http alone 0.350 ms)");
+    expect(targets.map((t) => t.name)).toHaveLength(2);
+    expect(renderPeer(results).join("\n")).toContain(
+      "| 100 | node-floor | 10 s | 2.00 | 1,000 | 0.350 | 70 MB | n/a | n/a | n/a |",
+    );
   });
 
   it("leaves a size whose Telegraf run failed not measured, and shows the failure in the table", () => {
