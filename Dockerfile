@@ -40,5 +40,7 @@ ENV SIM_HOST=0.0.0.0 API_HOST=0.0.0.0 INGEST_METRICS_HOST=0.0.0.0 INGEST_SPOOL_D
 EXPOSE 5001 8080 9464
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=4 \
   CMD ["node", "dist/scripts/stack-healthcheck.js"]
+# Per-service Node flags come from NODE_OPTIONS where the service is deployed:
+# the ingester's heap ceiling is in docker-compose.yml and k8s/ingest.yaml.
 ENTRYPOINT ["node"]
 CMD ["dist/api/main.js"]

@@ -9,15 +9,17 @@
 // RSS; it runs on until some minutes have been served by all ten gathers
 // that cover them, and InfluxDB is asked how many points it holds for those.
 // The ingester runs compiled (dist/, `npm run build`) with plain `node`, as
-// the Dockerfile runs it. A third run, node-floor (bench/peer/node-floor.ts),
+// the Dockerfile runs it, with the deployment's NODE_OPTIONS (heap ceiling). A third run, node-floor (bench/peer/node-floor.ts),
 // makes the ingester's requests through node:http and only parses the
 // answers: the floor under any Node collector's CPU per request.
 import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { flux, fluxDateTime } from "@influxdata/influxdb-client";
+import { parse } from "yaml";
 import { freePort } from "../../shared/net/free-port.js";
 import { HISTORY_METRIC, MEASUREMENT } from "../../shared/schema.js";
 import { type ServiceProcess, startService } from "../../test/support/processes.js";
@@ -71,6 +73,14 @@ interface Collector {
   cycleMs(): number[];
 }
 
+/** NODE_OPTIONS the deployment gives the ingester (docker-compose.yml's ingest service; k8s alike), so it runs here as deployed. */
+export function deployedIngestNodeOptions(): string {
+  const compose = parse(readFileSync(join(repo, "docker-compose.yml"), "utf8"), { merge: true }) as {
+    services: Record<string, { environment?: Record<string, string> }>;
+  };
+  return compose.services.ingest?.environment?.NODE_OPTIONS ?? "";
+}
+
 async function startIngesterCollector(
   influx: BenchInflux,
   bucket: string,
@@ -90,6 +100,8 @@ async function startIngesterCollector(
     INGEST_METRICS_HOST: "127.0.0.1",
     INGEST_ROLLUP: "false",
     LOG_LEVEL: "info",
+    NODE_ENV: "production",
+    NODE_OPTIONS: deployedIngestNodeOptions(),
     ...extraIngestEnv(),
   });
   await proc.waitForLog((l) => l.msg === "ingester started", 60_000);

@@ -13,6 +13,7 @@ import { parseAllDocuments, parse } from "yaml";
 import * as appsV1 from "kubernetes-models/apps/v1";
 import * as autoscalingV2 from "kubernetes-models/autoscaling/v2";
 import * as coreV1 from "kubernetes-models/v1";
+import { deployedIngestNodeOptions } from "../../bench/scenarios/peer.js";
 import { resolveShard } from "../../ingest/shard.js";
 import { allEnvGroups, ingestShardEnv, readEnv } from "../../shared/config/index.js";
 
@@ -51,10 +52,11 @@ function modelOf(obj: Obj): new (data: Obj) => { validate(): void } {
   return Model as new (data: Obj) => { validate(): void };
 }
 
-/** Every variable the product reads, by name. */
-const knownEnv = new Set(
-  Object.values(allEnvGroups).flatMap((g) => Object.values(g).map((v: { name: string }) => v.name)),
-);
+/** Every variable the product reads, by name, and NODE_OPTIONS, which Node itself reads. */
+const knownEnv = new Set([
+  ...Object.values(allEnvGroups).flatMap((g) => Object.values(g).map((v: { name: string }) => v.name)),
+  "NODE_OPTIONS",
+]);
 
 describe("k8s manifests", () => {
   it("kustomization lists every manifest file, and they hold the expected objects", () => {
@@ -192,6 +194,16 @@ describe("k8s manifests", () => {
     // A spool volume per pod, mounted where INGEST_SPOOL_DIR points.
     expect(sts.spec.volumeClaimTemplates.map((v: Obj) => v.metadata.name)).toContain("spool");
     expect(c!.volumeMounts.find((m: Obj) => m.name === "spool").mountPath).toBe(env.INGEST_SPOOL_DIR);
+  });
+
+  it("the ingester's heap ceiling is docker-compose.yml's (which the peer bench runs with) and fits its memory limit", () => {
+    const [c] = containersOf(named("StatefulSet", "ingest")!);
+    const nodeOptions = (c!.env as Obj[]).find((e) => e.name === "NODE_OPTIONS")?.value as string;
+    expect(nodeOptions).toBe(deployedIngestNodeOptions());
+    const heapMb = Number(/--max-old-space-size=(\d+)/.exec(nodeOptions)?.[1]);
+    const limitMi = Number(/^(\d+)Mi$/.exec(c!.resources.limits.memory as string)?.[1]);
+    // Old space plus young generation, code and Node's own (about 100 MB at start) stay under the limit.
+    expect(heapMb + 150).toBeLessThanOrEqual(limitMi);
   });
 
   it("InfluxDB keeps its data on a volume claim; the API scales on CPU", () => {
