@@ -24,7 +24,7 @@ function getJson(path: string): Promise<unknown> {
         try {
           resolve(JSON.parse(body));
         } catch (err) {
-          reject(err);
+          reject(new Error(`malformed JSON from ${path}`, { cause: err }));
         }
       });
     }).on("error", reject);
