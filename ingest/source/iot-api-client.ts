@@ -21,7 +21,7 @@ import {
   reasonOf,
 } from "./responses.js";
 import type { Sample } from "./sample.js";
-import { nodeHttpAdapter } from "./node-http-adapter.js";
+import { type UndiciAdapter, undiciAdapter } from "./undici-adapter.js";
 import { parseLocalTimestampUs } from "./timestamps.js";
 
 export interface IotApiClientOptions {
@@ -82,17 +82,15 @@ export class IotApiClient {
   private readonly http: AxiosInstance;
   /** Which current-reading path this upstream serves, once a call succeeded. */
   private currentPath: (typeof CURRENT_PATHS)[number] | undefined;
+  /** What carries the requests when no proxy is configured. */
+  private readonly transport: UndiciAdapter | undefined;
 
   constructor(private readonly options: IotApiClientOptions) {
-    const agents = {
-      http: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-      https: new HttpsAgent({
-        keepAlive: true,
-        maxSockets: 64,
-        // Node's `ca` replaces its bundle: keep the public roots next to the custom CA.
-        ...(options.caFile ? { ca: [...rootCertificates, readFileSync(options.caFile, "utf8")] } : {}),
-      }),
-    };
+    // Node's `ca` replaces its bundle: keep the public roots next to the custom CA.
+    const ca = options.caFile ? [...rootCertificates, readFileSync(options.caFile, "utf8")] : undefined;
+    this.transport = proxyConfigured()
+      ? undefined
+      : undiciAdapter({ connections: 64, connectTimeoutMs: options.timeoutMs, ca });
     this.http = axios.create({
       baseURL: options.baseUrl,
       timeout: options.timeoutMs,
@@ -103,10 +101,13 @@ export class IotApiClient {
       headers: { Accept: "application/json" },
       // Redirects are not followed: getJson reports one, so a moved upstream is a clear error.
       maxRedirects: 0,
-      // The lean adapter (node-http-adapter.ts) unless a proxy variable asks for axios's own, which honours it.
-      ...(proxyConfigured()
-        ? { httpAgent: agents.http, httpsAgent: agents.https }
-        : { adapter: nodeHttpAdapter(agents) }),
+      // undici (undici-adapter.ts) unless a proxy variable asks for axios's own adapter, which honours it.
+      ...(this.transport
+        ? { adapter: this.transport.adapter }
+        : {
+            httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
+            httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64, ...(ca ? { ca } : {}) }),
+          }),
     });
     // Status 5xx is answered with validateStatus true, so turn it into an
     // error for axios-retry to see, and keep 4xx as answers.
@@ -143,6 +144,11 @@ export class IotApiClient {
           error.response ? `HTTP ${error.response.status}` : (error.code ?? error.message),
         ),
     });
+  }
+
+  /** Closes idle upstream connections. */
+  async close(): Promise<void> {
+    await this.transport?.close();
   }
 
   private observe(config: { url?: string }, status: string) {
