@@ -3,7 +3,8 @@
 // `npm run keys -- list` shows who has keys (hashes only, never keys).
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { apiEnv, readEnvOrExit } from "../shared/config/index.js";
+import { readEnvOrExit } from "../shared/config/index.js";
+import { apiEnv } from "./config.js";
 import { CLIENT_ID, type KeysFile, generateKey, hashKey, keysFileSchema } from "./auth/keys.js";
 
 const USAGE = `usage:

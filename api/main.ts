@@ -1,10 +1,11 @@
 // The API process: reads its configuration, serves until SIGTERM/SIGINT, then
 // lets requests in flight finish and exits 0.
-import { processEnvGroups, readEnvGroupsOrExit } from "../shared/config/index.js";
+import { readEnvGroupsOrExit } from "../shared/config/index.js";
+import { apiEnvGroups } from "./config.js";
 import { createLogger } from "../shared/log.js";
 import { type RunningApi, startApi } from "./server.js";
 
-const cfg = readEnvGroupsOrExit(processEnvGroups.api);
+const cfg = readEnvGroupsOrExit(apiEnvGroups);
 const log = createLogger("api", cfg.log.level);
 
 let api: RunningApi;

@@ -5,8 +5,8 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
-import { type ConfigOf, type apiEnv, type influxEnv } from "../shared/config/index.js";
-import type { rollupEnv } from "../shared/config/index.js";
+import { type ConfigOf, type influxEnv, rollupBucketName } from "../shared/config/index.js";
+import type { apiEnv, apiRollupEnv } from "./config.js";
 import { createInfluxClient } from "../shared/influx/client.js";
 import type { Logger } from "../shared/log.js";
 import { createApp } from "./app.js";
@@ -26,7 +26,7 @@ export interface ApiConfig {
   influx: ConfigOf<typeof influxEnv>;
   api: ConfigOf<typeof apiEnv>;
   /** Long ranges read the hourly rollup; absent = raw data only. */
-  rollup?: ConfigOf<typeof rollupEnv>;
+  rollup?: ConfigOf<typeof apiRollupEnv>;
 }
 
 export async function startApi(cfg: ApiConfig, log: Logger, now?: () => number): Promise<RunningApi> {
@@ -42,9 +42,8 @@ export async function startApi(cfg: ApiConfig, log: Logger, now?: () => number):
       ...(cfg.rollup
         ? {
             rollup: {
-              // The same default name as the ingester's (ingest/rollup/ensure.ts).
-              bucket: cfg.rollup.bucket || `${cfg.influx.bucket}_rollup`,
-              afterMs: parseDurationMs(cfg.rollup.apiAfter)!,
+              bucket: rollupBucketName(cfg.influx.bucket, cfg.rollup.bucket),
+              afterMs: parseDurationMs(cfg.rollup.after)!,
             },
           }
         : {}),

@@ -1,23 +1,27 @@
 // One ingest cycle: discover the fleet, pull each device (bounded
-// concurrency), put history on its grid, dedupe by watermark, judge
-// anomalies, roll statistics, encode, and hand everything to the sink in one
-// durable batch. The watermarks move only once that batch is spooled, so a
-// crash never skips a sample.
+// concurrency), run each device's samples through the transform chain
+// (device-chain.ts), and hand everything to the sink in one durable batch.
+// The watermarks move only once that batch is spooled, so a crash never
+// skips a sample.
 import pLimit from "p-limit";
 import type { Logger } from "../shared/log.js";
+import { type ChainStages, type DeviceFetch, transformDevice } from "./device-chain.js";
 import type { IngestMetrics } from "./metrics.js";
 import type { AnomalyNotifier } from "./notify/notifier.js";
-import { anomalyLine, readingLine, statsLine } from "./points.js";
-import type { FetchResult, IotApiClient } from "./source/iot-api-client.js";
-import type { Device, Rejected } from "./source/responses.js";
-import type { Sample } from "./source/sample.js";
-import type { HistoryGrid } from "./transforms/history-grid.js";
+import { anomalyLine } from "./points.js";
+import type { Sample } from "./sample.js";
 import type { ShardFilter } from "./shard.js";
-import type { Checkpoint } from "./state/checkpoint.js";
-import type { SilenceTracker } from "./transforms/anomaly-rules.js";
-import { type AnomalyDetector, type AnomalyEvent } from "./transforms/anomaly-rules.js";
-import type { RollingStats } from "./transforms/rolling-stats.js";
+import type { FetchResult } from "./source/iot-api-client.js";
+import type { Device, ParsedList, Rejected } from "./source/responses.js";
+import type { AnomalyEvent } from "./transforms/anomaly-rules.js";
 import type { Watermarks } from "./transforms/watermark.js";
+
+/** What the pipeline needs of a source: the fleet, and each device's history and current reading. */
+export interface PipelineSource {
+  listDevices(): Promise<ParsedList<Device>>;
+  history(device: Device): Promise<FetchResult>;
+  current(device: Device): Promise<FetchResult>;
+}
 
 /** What the pipeline needs of a sink: durable acceptance, and a nudge to write. */
 export interface PipelineSink {
@@ -25,16 +29,15 @@ export interface PipelineSink {
   drain(): Promise<unknown>;
 }
 
-export interface PipelineDeps {
-  source: IotApiClient;
-  /** The history's slots: one identity per device-minute. */
-  grid: HistoryGrid;
-  watermarks: Watermarks;
-  stats: RollingStats;
-  detector: AnomalyDetector;
-  silence: SilenceTracker;
+/** Where the watermarks are saved once a batch is spooled (state/checkpoint.ts). */
+export interface PipelineCheckpoint {
+  save(watermarks: Watermarks): Promise<void>;
+}
+
+export interface PipelineDeps extends ChainStages {
+  source: PipelineSource;
   sink: PipelineSink;
-  checkpoint: Checkpoint;
+  checkpoint: PipelineCheckpoint;
   metrics: IngestMetrics;
   log: Logger;
   concurrency: number;
@@ -60,7 +63,31 @@ export interface CycleReport {
 }
 
 /** Cycles a vanished device keeps its rolling state, in case it returns. */
-const FORGET_AFTER_CYCLES = 10;
+export const FORGET_AFTER_CYCLES = 10;
+
+type PulledDevice = DeviceFetch & { rejected: Rejected[] };
+
+/** One cycle's output: what goes to the sink, and what moves the watermarks once it is there. */
+interface Batch {
+  lines: string[];
+  accepted: Sample[];
+  anomalies: AnomalyEvent[];
+}
+
+function emptyReport(listed: ParsedList<Device>, fleet: number | undefined): CycleReport {
+  return {
+    devices: listed.items.length,
+    added: 0,
+    removed: 0,
+    samples: 0,
+    duplicates: 0,
+    invalid: listed.rejected.length,
+    failedDevices: 0,
+    anomalies: 0,
+    lines: 0,
+    ...(fleet !== undefined ? { fleet } : {}),
+  };
+}
 
 export class Pipeline {
   private fleet = new Map<string, Device>();
@@ -72,11 +99,27 @@ export class Pipeline {
     this.limit = pLimit(deps.concurrency);
   }
 
-  /** Runs one cycle; throws only when the fleet itself cannot be listed. */
+  /** Runs one cycle; throws only when the fleet itself cannot be listed or the batch cannot be spooled. */
   async runCycle(): Promise<CycleReport> {
-    const { source, grid, watermarks, stats, detector, silence, sink, checkpoint, metrics, log } = this.deps;
-    const listed = await source.listDevices();
-    const fleetSize = listed.items.length;
+    const { fleet, listed } = await this.discover();
+    const report = emptyReport(listed, this.deps.shard ? fleet : undefined);
+    const devices = this.updateFleet(listed.items, listed.rejected, report);
+    this.deps.metrics.devices.set(this.fleet.size);
+    const fetched = await Promise.all(devices.map((device) => this.pull(device)));
+    const batch = this.transform(devices, fetched, report);
+    await this.deliver(batch);
+    report.samples = batch.accepted.length;
+    report.anomalies = batch.anomalies.length;
+    report.lines = batch.lines.length;
+    this.deps.metrics.duplicatesSkipped.inc(report.duplicates);
+    this.deps.metrics.invalidDropped.inc(report.invalid);
+    return report;
+  }
+
+  /** The device list, cut to this replica's shard; damaged entries are logged. */
+  private async discover(): Promise<{ fleet: number; listed: ParsedList<Device> }> {
+    const listed = await this.deps.source.listDevices();
+    const fleet = listed.items.length;
     const shard = this.deps.shard;
     if (shard) {
       listed.items = listed.items.filter((d) => shard.owns(d.id));
@@ -85,27 +128,14 @@ export class Pipeline {
         r.id === undefined ? shard.shard.index === 0 : shard.owns(r.id),
       );
     }
-    for (const r of listed.rejected) log.warn({ reason: r.reason }, "dropped invalid device entry");
-    const report: CycleReport = {
-      devices: listed.items.length,
-      added: 0,
-      removed: 0,
-      samples: 0,
-      duplicates: 0,
-      invalid: listed.rejected.length,
-      failedDevices: 0,
-      anomalies: 0,
-      lines: 0,
-      ...(shard ? { fleet: fleetSize } : {}),
-    };
-    const devices = this.updateFleet(listed.items, listed.rejected, report);
-    metrics.devices.set(this.fleet.size);
+    for (const r of listed.rejected) this.deps.log.warn({ reason: r.reason }, "dropped invalid device entry");
+    return { fleet, listed };
+  }
 
-    const fetched = await Promise.all(devices.map((device) => this.pull(device)));
-
-    const lines: string[] = [];
-    const accepted: Sample[] = [];
-    const anomalies: AnomalyEvent[] = [];
+  /** Each device through the transform chain, then the cycle's anomalies encoded. */
+  private transform(devices: Device[], fetched: PulledDevice[], report: CycleReport): Batch {
+    const { log, metrics } = this.deps;
+    const batch: Batch = { lines: [], accepted: [], anomalies: [] };
     const nowUs = (this.deps.now?.() ?? Date.now()) * 1000;
     for (const [i, device] of devices.entries()) {
       const result = fetched[i]!;
@@ -113,47 +143,29 @@ export class Pipeline {
       report.invalid += result.rejected.length;
       for (const r of result.rejected)
         log.warn({ device: device.id, reason: r.reason }, "dropped invalid entry");
-
-      const { fresh, duplicates } = watermarks.select(grid.align(result.samples));
-      report.duplicates += duplicates;
-      const touched = new Set<string>();
-      for (const sample of fresh) {
-        const window = stats.window(sample.device, sample.metric);
-        anomalies.push(...detector.evaluate(sample, window));
-        window.push(sample.timeUs, sample.value);
-        touched.add(sample.metric);
-        lines.push(readingLine(sample));
-        metrics.samplesAccepted.inc({ metric: sample.metric });
-      }
-      for (const metric of touched) {
-        const summary = stats.window(device.id, metric).summary();
-        if (summary) lines.push(statsLine(device, metric, summary));
-      }
-      // A device whose fetch failed is not "silent": the upstream is.
-      if (result.failed === 0) {
-        const event = silence.observe(device, fresh.length > 0, nowUs);
-        if (event) anomalies.push(event);
-      }
-      accepted.push(...fresh);
+      const out = transformDevice(device, result, this.deps, nowUs);
+      report.duplicates += out.duplicates;
+      for (const sample of out.fresh) metrics.samplesAccepted.inc({ metric: sample.metric });
+      batch.lines.push(...out.lines);
+      batch.accepted.push(...out.fresh);
+      batch.anomalies.push(...out.anomalies);
     }
-    for (const e of anomalies) {
-      lines.push(anomalyLine(e));
+    for (const e of batch.anomalies) {
+      batch.lines.push(anomalyLine(e));
       metrics.anomalies.inc({ rule: e.rule });
     }
+    return batch;
+  }
 
-    if (lines.length > 0) await sink.enqueue(lines);
+  /** Spools the batch, announces its anomalies, then moves and saves the watermarks. */
+  private async deliver(batch: Batch): Promise<void> {
+    const { sink, notifier, watermarks, checkpoint } = this.deps;
+    if (batch.lines.length > 0) await sink.enqueue(batch.lines);
     // Only spooled events are announced: a receiver never hears of an anomaly that could still be lost.
-    if (anomalies.length > 0) await this.deps.notifier?.notify(anomalies);
-    watermarks.advance(accepted);
+    if (batch.anomalies.length > 0) await notifier?.notify(batch.anomalies);
+    watermarks.advance(batch.accepted);
     await checkpoint.save(watermarks);
     void sink.drain();
-
-    report.samples = accepted.length;
-    report.anomalies = anomalies.length;
-    report.lines = lines.length;
-    metrics.duplicatesSkipped.inc(report.duplicates);
-    metrics.invalidDropped.inc(report.invalid);
-    return report;
   }
 
   /**
@@ -195,8 +207,8 @@ export class Pipeline {
   }
 
   /** History and current reading of one device; a failure is counted, never thrown. */
-  private async pull(device: Device): Promise<FetchResult & { failed: number }> {
-    const out: FetchResult & { failed: number } = { samples: [], rejected: [], failed: 0 };
+  private async pull(device: Device): Promise<PulledDevice> {
+    const out: PulledDevice = { samples: [], rejected: [], failed: 0 };
     const calls: [string, () => Promise<FetchResult>][] = [
       ["history", () => this.deps.source.history(device)],
       ["current", () => this.deps.source.current(device)],

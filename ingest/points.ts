@@ -2,7 +2,7 @@
 // in microseconds), with the names of shared/schema.ts only.
 import { Point } from "@influxdata/influxdb-client";
 import { ANOMALY_FIELD, MEASUREMENT, STATS_FIELD, TAG } from "../shared/schema.js";
-import type { Sample } from "./source/sample.js";
+import type { Sample } from "./sample.js";
 import type { AnomalyEvent } from "./transforms/anomaly-rules.js";
 import type { Summary } from "./transforms/rolling-stats.js";
 

@@ -4,7 +4,12 @@
 import cron, { type ScheduledTask } from "node-cron";
 import type { Logger } from "../shared/log.js";
 import type { IngestMetrics } from "./metrics.js";
-import type { CycleReport, Pipeline } from "./pipeline.js";
+import type { CycleReport } from "./pipeline.js";
+
+/** What the scheduler runs on each tick (the Pipeline; a fake in tests). */
+export interface CycleRunner {
+  runCycle(): Promise<CycleReport>;
+}
 
 export class Scheduler {
   private task: ScheduledTask | undefined;
@@ -15,7 +20,7 @@ export class Scheduler {
   lastReport: CycleReport | undefined;
 
   constructor(
-    private readonly pipeline: Pipeline,
+    private readonly pipeline: CycleRunner,
     private readonly metrics: IngestMetrics,
     private readonly log: Logger,
     private readonly expression: string,

@@ -1,7 +1,7 @@
 // Rewrites the README's configuration table from shared/config.
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { allEnvGroups } from "../shared/config/index.js";
+import { allEnvGroups } from "./config-catalog.js";
 import { renderConfigTable, replaceConfigTable } from "../shared/config/docs.js";
 
 const readme = join(import.meta.dirname, "..", "README.md");

@@ -3,7 +3,10 @@
 // HEALTHCHECK, one image for every service), it probes the health endpoint of
 // each service on its configured port: a container runs one of them, and the
 // others' ports are closed, so "any answers 2xx" is that service's health.
-import { apiEnv, ingestEnv, readEnv, simulatorEnv } from "../shared/config/index.js";
+import { apiEnv } from "../api/config.js";
+import { ingestEnv } from "../ingest/config.js";
+import { readEnv } from "../shared/config/index.js";
+import { simulatorEnv } from "../simulator/config.js";
 
 function defaultUrls(): string[] {
   const api = readEnv(apiEnv);

@@ -12,3 +12,10 @@ export function createLogger(service: string, level: string, fd: 1 | 2 = 1): Log
   const options = { name: service, level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime };
   return pino(options, pino.destination({ dest: fd, sync: true }));
 }
+
+/** The part of a logger a pipeline stage uses: a pino Logger satisfies it, and so does a test's fake. */
+export interface StageLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}

@@ -2,7 +2,8 @@
 // Every flag has a SIM_* variable (shared/config); a flag wins over its variable.
 import { parseArgs } from "node:util";
 import { pino } from "pino";
-import { ConfigError, logEnv, readEnv, simulatorEnv } from "../shared/config/index.js";
+import { ConfigError, logEnv, readEnv } from "../shared/config/index.js";
+import { simulatorEnv } from "./config.js";
 import { startSimulator } from "./server.js";
 
 type SimKey = keyof typeof simulatorEnv;

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
 import { createInfluxSink } from "../../ingest/sink/influx-sink.js";
-import { ingestSinkEnv, readEnvGroups } from "../../shared/config/index.js";
+import { sinkEnv } from "../../ingest/sink/config.js";
+import { readEnvGroups } from "../../shared/config/index.js";
 import { createLogger } from "../../shared/log.js";
 import { allFleetLines } from "../lib/data.js";
 import { type BenchInflux, createBucket } from "../lib/influx.js";
@@ -61,7 +62,7 @@ export async function runWrite(influx: BenchInflux, o: WriteOptions): Promise<Wr
   };
 
   // The sink with the product's defaults (INGEST_BATCH_SIZE, INGEST_GZIP_THRESHOLD, ...).
-  const defaults = readEnvGroups({ sink: ingestSinkEnv }, {}).sink;
+  const defaults = readEnvGroups({ sink: sinkEnv }, {}).sink;
   const sinkVariant = async (
     label: string,
     batchSize: number,

@@ -1,9 +1,10 @@
 // Anomaly webhooks: the public surface of ingest/notify.
 import { join } from "node:path";
 import type { Registry } from "prom-client";
-import type { ConfigOf, ingestNotifyEnv } from "../../shared/config/index.js";
-import type { SinkLogger } from "../sink/logger.js";
-import { loadEndpoints } from "./endpoints.js";
+import type { ConfigOf } from "../../shared/config/index.js";
+import type { notifyEnv } from "./config.js";
+import type { StageLogger } from "../../shared/log.js";
+import type { WebhookEndpoint } from "./endpoints.js";
 import { WebhookNotifier } from "./notifier.js";
 
 export { loadEndpoints, parseEndpoints, matches, type WebhookEndpoint } from "./endpoints.js";
@@ -25,14 +26,14 @@ export {
 
 export const OUTBOX_DIR = "outbox";
 
-/** The notifier the configuration asks for, or undefined when no webhooks are configured. Throws on a bad endpoints file. */
-export async function openNotifierFromConfig(
-  cfg: ConfigOf<typeof ingestNotifyEnv>,
+/** The notifier for these endpoints (loaded by ingest/setup.ts), or undefined when there are none. */
+export async function openNotifier(
+  endpoints: WebhookEndpoint[],
+  cfg: ConfigOf<typeof notifyEnv>,
   spoolDir: string,
   registry: Registry,
-  logger: SinkLogger,
+  logger: StageLogger,
 ): Promise<WebhookNotifier | undefined> {
-  const endpoints = loadEndpoints(cfg.webhooksFile);
   if (endpoints.length === 0) return undefined;
   return WebhookNotifier.open({
     endpoints,

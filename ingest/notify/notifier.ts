@@ -9,8 +9,8 @@
 import { open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { Registry } from "prom-client";
-import type { SinkLogger } from "../sink/logger.js";
-import { Spool } from "../sink/spool.js";
+import type { StageLogger } from "../../shared/log.js";
+import { Spool } from "../buffer/spool.js";
 import type { AnomalyEvent } from "../transforms/anomaly-rules.js";
 import { type WebhookEndpoint, matches } from "./endpoints.js";
 import { createNotifyMetrics, type NotifyMetrics } from "./metrics.js";
@@ -38,7 +38,7 @@ export interface WebhookNotifierOptions {
   /** How often due endpoints are retried, ms (default 500). */
   intervalMs?: number;
   registry: Registry;
-  logger: SinkLogger;
+  logger: StageLogger;
   now?: () => number;
   random?: () => number;
 }

@@ -5,6 +5,7 @@
 // objects are reused, a task created twice by a race is reduced to one.
 import { HttpError, type InfluxDB } from "@influxdata/influxdb-client";
 import { type Bucket, BucketsAPI, OrgsAPI, type Task, TasksAPI } from "@influxdata/influxdb-client-apis";
+import { rollupBucketName } from "../../shared/config/index.js";
 import type { Logger } from "../../shared/log.js";
 import { rollupTaskFlux, rollupTaskName } from "./task.js";
 
@@ -50,7 +51,7 @@ export function rollupPlan(
   return {
     org: influx.org,
     rawBucket: influx.bucket,
-    rollupBucket: rollup.bucket || `${influx.bucket}_rollup`,
+    rollupBucket: rollupBucketName(influx.bucket, rollup.bucket),
     rawRetentionS: retentionSeconds("INFLUX_RAW_RETENTION", rollup.rawRetention),
     rollupRetentionS: retentionSeconds("INFLUX_ROLLUP_RETENTION", rollup.rollupRetention),
     lookback: rollup.lookback,

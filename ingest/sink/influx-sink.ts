@@ -6,12 +6,10 @@
 // timestamp, so a resend stores nothing twice.
 import type { Registry } from "prom-client";
 import { createInfluxClient } from "../../shared/influx/client.js";
-import type { SinkLogger } from "./logger.js";
+import type { StageLogger } from "../../shared/log.js";
 import { createSinkMetrics, type SinkMetrics } from "./metrics.js";
-import { type Segment, Spool } from "./spool.js";
+import { type Segment, Spool } from "../buffer/spool.js";
 import { type RetryPolicy, type WriteOutcome, type WriteTarget, writeWithRetry } from "./write.js";
-
-export type { SinkLogger } from "./logger.js";
 
 export interface DrainResult {
   written: number;
@@ -56,7 +54,7 @@ export interface InfluxSinkOptions {
   writeMaxRetries: number;
   gzipThreshold: number;
   registry: Registry;
-  logger: SinkLogger;
+  logger: StageLogger;
   /** Backoff bounds between retries of one request (defaults 500 ms .. 30 s). */
   minRetryDelayMs?: number;
   maxRetryDelayMs?: number;

@@ -1,7 +1,7 @@
 // Prometheus series of the sink. The spool gauges are read at scrape time so
 // they can never disagree with the spool itself.
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { SpoolStats } from "./spool.js";
+import type { SpoolStats } from "../buffer/spool.js";
 import type { FailureReason } from "./write.js";
 
 export interface SinkMetrics {

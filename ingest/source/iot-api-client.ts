@@ -20,7 +20,7 @@ import {
   parseDeviceList,
   reasonOf,
 } from "./responses.js";
-import type { Sample } from "./sample.js";
+import type { Sample } from "../sample.js";
 import { type UndiciAdapter, undiciAdapter } from "./undici-adapter.js";
 import { parseLocalTimestampUs } from "./timestamps.js";
 

@@ -6,12 +6,7 @@
 // over node:http 0.19 ms per request, over undici 0.12 ms; node:http alone
 // 0.11, undici alone 0.08 (bench/peer/README.md).
 import { Agent } from "undici";
-import {
-  type AxiosAdapter,
-  AxiosError,
-  type AxiosResponse,
-  type InternalAxiosRequestConfig,
-} from "axios";
+import { type AxiosAdapter, AxiosError, type AxiosResponse, type InternalAxiosRequestConfig } from "axios";
 
 export interface UndiciAdapterOptions {
   /** Connections per origin, like an http.Agent's maxSockets. */
@@ -49,7 +44,7 @@ export function targetOf(config: Pick<InternalAxiosRequestConfig, "baseURL" | "u
 /** Timeouts end the request with ECONNABORTED, as axios's own adapter does. */
 const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
 
-function toAxiosError(err: unknown, config: InternalAxiosRequestConfig): AxiosError {
+export function toAxiosError(err: unknown, config: InternalAxiosRequestConfig): AxiosError {
   if (err instanceof AxiosError) return err;
   const e: Error & { code?: string } = err instanceof Error ? err : new Error(String(err));
   if (e.code && TIMEOUT_CODES.has(e.code))
@@ -106,7 +101,7 @@ export function undiciAdapter(options: UndiciAdapterOptions): UndiciAdapter {
         // As axios's timeout: each bounds inactivity, waiting for headers and then for body chunks.
         headersTimeout: config.timeout ?? 0,
         bodyTimeout: config.timeout ?? 0,
-        ...(config.signal ? { signal: config.signal as AbortSignal } : {}),
+        ...(config.signal ? { signal: config.signal } : {}),
       });
       const data = await res.body.text();
       return settle({
@@ -114,7 +109,7 @@ export function undiciAdapter(options: UndiciAdapterOptions): UndiciAdapter {
         status: res.statusCode,
         statusText: "",
         // Raw, lower-case names: what the source reads (location) needs no AxiosHeaders.
-        headers: res.headers as Record<string, string>,
+        headers: res.headers,
         config,
       });
     } catch (err) {

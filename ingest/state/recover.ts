@@ -10,7 +10,7 @@
 // no stop ends at InfluxDB's now and would not see them.
 import { type InfluxDB, flux, fluxDateTime, fluxDuration, fluxExpression } from "@influxdata/influxdb-client";
 import { HISTORY_METRIC, MEASUREMENT, TAG } from "../../shared/schema.js";
-import type { WindowSpec } from "../../shared/config/window-spec.js";
+import type { WindowSpec } from "../transforms/window-spec.js";
 import type { HistoryGrid } from "../transforms/history-grid.js";
 import type { RollingStats } from "../transforms/rolling-stats.js";
 import type { Watermarks } from "../transforms/watermark.js";

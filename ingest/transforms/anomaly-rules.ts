@@ -5,7 +5,7 @@
 // by SilenceTracker. Events carry the sample's timestamp and fixed tags, so
 // re-detecting one after a restart overwrites the same InfluxDB point.
 import type { AnomalyRule, Metric, Severity } from "../../shared/schema.js";
-import type { Sample } from "../source/sample.js";
+import type { Sample } from "../sample.js";
 import type { RollingWindow } from "./rolling-stats.js";
 
 export interface AnomalyEvent {

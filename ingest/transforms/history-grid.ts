@@ -7,7 +7,7 @@
 // written again anyway (local state lost) InfluxDB's series+time identity
 // overwrites the same point instead of adding one.
 import { HISTORY_METRIC } from "../../shared/schema.js";
-import type { Sample } from "../source/sample.js";
+import type { Sample } from "../sample.js";
 
 /** Entries in one upstream history answer (newest at the call time, then one step older each). */
 export const UPSTREAM_HISTORY_ENTRIES = 10;

@@ -3,8 +3,8 @@
 // evict); the summary is computed with simple-statistics when written, once
 // per cycle per device and metric that got new data.
 import { max, mean, min, quantileSorted, sampleStandardDeviation } from "simple-statistics";
-import type { WindowSpec } from "../../shared/config/window-spec.js";
-import type { Sample } from "../source/sample.js";
+import type { WindowSpec } from "./window-spec.js";
+import type { Sample } from "../sample.js";
 
 export interface Summary {
   mean: number;

@@ -7,7 +7,7 @@
 // (its entry came damaged, or the answer skipped it) stays open while the
 // upstream can still serve it, so a later answer fills it in. Nothing newer
 // has to wait for it, and a damaged entry costs at most its own slot.
-import type { Sample } from "../source/sample.js";
+import type { Sample } from "../sample.js";
 import type { HistoryGrid } from "./history-grid.js";
 
 const key = (device: string, metric: string) => `${device}\u0000${metric}`;

@@ -2,6 +2,7 @@
 // declared once (name, schema, default, doc); the same declarations validate
 // the process environment at start-up and feed the README's configuration
 // table, so the two cannot drift apart.
+import { existsSync } from "node:fs";
 import { z } from "zod";
 
 export interface EnvVar<T> {
@@ -122,6 +123,18 @@ export function intInRange(min: number, max: number) {
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z.enum(values, { error: `expected one of ${values.join(", ")}` });
 }
+
+/** An optional PEM file: empty, or a file that exists (read when the connection opens). */
+export const pemFile = z
+  .string()
+  .trim()
+  .refine((p) => p === "" || existsSync(p), "expected the path of a readable PEM file (or empty)");
+
+/** A positive Flux-style duration such as "30d" or "1h30m" (units s, m, h, d, w). */
+export const positiveDuration = nonEmpty.regex(
+  /^(\d+(s|m|h|d|w))+$/,
+  'expected a duration such as "30d" or "12h"',
+);
 
 /** Single-group form of readEnvGroupsOrExit. */
 export function readEnvOrExit<G extends EnvGroup>(

@@ -4,7 +4,8 @@
 import { flux } from "@influxdata/influxdb-client";
 import { hashKey } from "../../api/auth/keys.js";
 import { type RunningApi, startApi } from "../../api/server.js";
-import { apiEnv, influxEnv, readEnvGroups } from "../../shared/config/index.js";
+import { apiEnv } from "../../api/config.js";
+import { influxEnv, readEnvGroups } from "../../shared/config/index.js";
 import { createLogger } from "../../shared/log.js";
 import { MEASUREMENT } from "../../shared/schema.js";
 import type { TestBucket } from "../support/influx.js";

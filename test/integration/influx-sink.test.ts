@@ -11,7 +11,7 @@ import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
 import { type InfluxSink, type InfluxSinkOptions, createInfluxSink } from "../../ingest/sink/influx-sink.js";
-import { REJECTED_DIR } from "../../ingest/sink/spool.js";
+import { REJECTED_DIR } from "../../ingest/buffer/spool.js";
 import { freePort } from "../../shared/net/free-port.js";
 import { describeWithInflux, useTestBucket } from "../support/influx.js";
 

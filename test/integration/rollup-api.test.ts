@@ -14,7 +14,8 @@ import { trendOf } from "../../api/routes/trend.js";
 import { type RunningApi, startApi } from "../../api/server.js";
 import { ensureRollup, rollupPlan } from "../../ingest/rollup/ensure.js";
 import { rollupTaskName } from "../../ingest/rollup/task.js";
-import { apiEnv, influxEnv, readEnvGroups, rollupEnv } from "../../shared/config/index.js";
+import { apiEnv, apiRollupEnv } from "../../api/config.js";
+import { influxEnv, readEnvGroups } from "../../shared/config/index.js";
 import { createLogger } from "../../shared/log.js";
 import { MEASUREMENT } from "../../shared/schema.js";
 import { describeWithInflux, influxServer, useTestBucket } from "../support/influx.js";
@@ -42,7 +43,7 @@ const line = (device: string, client: string, value: number, timeMs: number) =>
 
 async function startTestApi(rollupBucketName: string) {
   const cfg = readEnvGroups(
-    { influx: influxEnv, api: apiEnv, rollup: rollupEnv },
+    { influx: influxEnv, api: apiEnv, rollup: apiRollupEnv },
     {
       INFLUX_URL: influxServer!.url,
       INFLUX_TOKEN: influxServer!.token,

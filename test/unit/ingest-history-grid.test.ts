@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Sample } from "../../ingest/source/sample.js";
+import type { Sample } from "../../ingest/sample.js";
 import { Checkpoint } from "../../ingest/state/checkpoint.js";
 import { HistoryGrid } from "../../ingest/transforms/history-grid.js";
 import { Watermarks } from "../../ingest/transforms/watermark.js";

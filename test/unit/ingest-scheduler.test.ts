@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { createIngestMetrics } from "../../ingest/metrics.js";
-import type { CycleReport, Pipeline } from "../../ingest/pipeline.js";
-import { Scheduler } from "../../ingest/scheduler.js";
+import type { CycleReport } from "../../ingest/pipeline.js";
+import { type CycleRunner, Scheduler } from "../../ingest/scheduler.js";
 
 const report: CycleReport = {
   devices: 1,
@@ -25,7 +25,7 @@ describe("Scheduler", () => {
         runs++;
         return new Promise<CycleReport>((resolve) => (release = () => resolve(report)));
       },
-    } as unknown as Pipeline;
+    } satisfies CycleRunner;
     const metrics = createIngestMetrics(".");
     const scheduler = new Scheduler(pipeline, metrics, pino({ level: "silent" }), "0 0 1 1 *");
     const first = scheduler.tick();
@@ -52,7 +52,7 @@ describe("Scheduler", () => {
         runs++;
         return runs === 1 ? Promise.reject(new Error("upstream down")) : Promise.resolve(report);
       },
-    } as unknown as Pipeline;
+    } satisfies CycleRunner;
     const metrics = createIngestMetrics(".");
     const scheduler = new Scheduler(pipeline, metrics, pino({ level: "silent" }), "0 0 1 1 *");
     await scheduler.tick();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Sample } from "../../ingest/source/sample.js";
+import type { Sample } from "../../ingest/sample.js";
 import { AnomalyDetector, DEFAULT_RULES, SilenceTracker } from "../../ingest/transforms/anomaly-rules.js";
 import { RollingWindow } from "../../ingest/transforms/rolling-stats.js";
-import { parseWindowSpec } from "../../shared/config/window-spec.js";
+import { parseWindowSpec } from "../../ingest/transforms/window-spec.js";
 import { Watermarks } from "../../ingest/transforms/watermark.js";
 
 const MIN_US = 60_000_000;

@@ -15,7 +15,9 @@ import * as autoscalingV2 from "kubernetes-models/autoscaling/v2";
 import * as coreV1 from "kubernetes-models/v1";
 import { deployedIngestNodeOptions } from "../../bench/scenarios/peer.js";
 import { resolveShard } from "../../ingest/shard.js";
-import { allEnvGroups, ingestShardEnv, readEnv } from "../../shared/config/index.js";
+import { shardEnv } from "../../ingest/config.js";
+import { allEnvGroups } from "../../scripts/config-catalog.js";
+import { readEnv } from "../../shared/config/index.js";
 
 const dir = join(import.meta.dirname, "..", "..", "k8s");
 const PRODUCT_IMAGE = "iot-edge-cloud";
@@ -183,7 +185,7 @@ describe("k8s manifests", () => {
       (c!.env as Obj[]).filter((e) => "value" in e).map((e) => [e.name, e.value]),
     );
     expect(env.INGEST_SHARD_INDEX).toBeUndefined();
-    const cfg = readEnv(ingestShardEnv, env);
+    const cfg = readEnv(shardEnv, env);
     expect(cfg.count).toBe(sts.spec.replicas);
     expect(cfg.fromHostname).toBe(true);
     const indexes = Array.from(

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { allEnvGroups } from "../../shared/config/index.js";
+import { allEnvGroups } from "../../scripts/config-catalog.js";
 import { renderConfigTable, replaceConfigTable } from "../../shared/config/docs.js";
 
 describe("README configuration table", () => {

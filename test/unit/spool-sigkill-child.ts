@@ -1,7 +1,7 @@
 // Child process of spool.test.ts: appends numbered batches forever and prints
 // each batch number once append() resolved, until it is SIGKILLed.
 import { pino } from "pino";
-import { Spool } from "../../ingest/sink/spool.js";
+import { Spool } from "../../ingest/buffer/spool.js";
 
 const dir = process.argv[2]!;
 const spool = await Spool.open({ dir, maxBytes: 1 << 30, logger: pino({ level: "silent" }) });

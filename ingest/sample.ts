@@ -1,4 +1,4 @@
-import type { DeviceType, Metric } from "../../shared/schema.js";
+import type { DeviceType, Metric } from "../shared/schema.js";
 
 /** One validated measurement, the unit that flows through the pipeline. */
 export interface Sample {

@@ -4,7 +4,7 @@
 // it. Segments are drained oldest first and removed once acknowledged.
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import type { SinkLogger } from "./logger.js";
+import type { StageLogger } from "../../shared/log.js";
 
 export interface Segment {
   /** File name; sorts in creation order. */
@@ -22,7 +22,7 @@ export interface SpoolStats {
 export interface SpoolOptions {
   dir: string;
   maxBytes: number;
-  logger: SinkLogger;
+  logger: StageLogger;
   /** Called when the bound forces points out (oldest first). */
   onDropped?: (lines: number) => void;
   /** Called when a segment is moved to rejected/ (corrupt, or refused by InfluxDB). */
