@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { InfluxDB } from "@influxdata/influxdb-client";
 import { BucketsAPI, TasksAPI } from "@influxdata/influxdb-client-apis";
 import { rollupRangeFlux, rollupTaskName } from "../../ingest/rollup/task.js";
+import { rollupBucketName } from "../../shared/config/index.js";
 import { HOUR_MS } from "../../shared/time.js";
 import { createInfluxClient } from "../../shared/influx/client.js";
 import { freePort } from "../../shared/net/free-port.js";
@@ -471,7 +472,7 @@ export async function runLongRange(influx: BenchInflux, o: LongRangeOptions): Pr
   });
   const taskClient = createInfluxClient({ url: influx.url, token: influx.token, timeoutMs: TASK_TIMEOUT_MS });
   const bucket = await createBucket(influx, "longrange");
-  const rollupBucket = `${bucket.name}_rollup`;
+  const rollupBucket = rollupBucketName(bucket.name, "");
   const extra: Bucket[] = [];
   try {
     // Up to the current minute, so "-<range>" from now is covered for every range up to `days`.
@@ -514,7 +515,7 @@ export async function runLongRange(influx: BenchInflux, o: LongRangeOptions): Pr
     for (const size of o.taskSizes) {
       const b = await createBucket(influx, `task${size}`);
       extra.push(b);
-      const rb = await createBucket(influx, `task${size}_rollup`);
+      const rb = await createBucket(influx, rollupBucketName(`task${size}`, ""));
       extra.push(rb);
       const cost = await phase(`task aggregation (${size} devices)`, async () => {
         const nowMs = Math.floor(Date.now() / 60_000) * 60_000;
