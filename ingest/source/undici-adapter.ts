@@ -6,12 +6,7 @@
 // over node:http 0.19 ms per request, over undici 0.12 ms; node:http alone
 // 0.11, undici alone 0.08 (bench/peer/README.md).
 import { Agent } from "undici";
-import {
-  type AxiosAdapter,
-  AxiosError,
-  type AxiosResponse,
-  type InternalAxiosRequestConfig,
-} from "axios";
+import { type AxiosAdapter, AxiosError, type AxiosResponse, type InternalAxiosRequestConfig } from "axios";
 
 export interface UndiciAdapterOptions {
   /** Connections per origin, like an http.Agent's maxSockets. */
@@ -106,7 +101,7 @@ export function undiciAdapter(options: UndiciAdapterOptions): UndiciAdapter {
         // As axios's timeout: each bounds inactivity, waiting for headers and then for body chunks.
         headersTimeout: config.timeout ?? 0,
         bodyTimeout: config.timeout ?? 0,
-        ...(config.signal ? { signal: config.signal as AbortSignal } : {}),
+        ...(config.signal ? { signal: config.signal } : {}),
       });
       const data = await res.body.text();
       return settle({
@@ -114,7 +109,7 @@ export function undiciAdapter(options: UndiciAdapterOptions): UndiciAdapter {
         status: res.statusCode,
         statusText: "",
         // Raw, lower-case names: what the source reads (location) needs no AxiosHeaders.
-        headers: res.headers as Record<string, string>,
+        headers: res.headers,
         config,
       });
     } catch (err) {
