@@ -110,7 +110,7 @@ export const ingestEnv = {
   }),
   rulesFile: envVar("INGEST_RULES_FILE", z.string(), {
     default: "",
-    doc: "Optional JSON file overriding the anomaly rules (see README)",
+    doc: "Optional JSON file overriding the anomaly rules (see ingest/README.md)",
   }),
   watermarkLookback: envVar(
     "INGEST_WATERMARK_LOOKBACK",
@@ -167,7 +167,7 @@ export const ingestSinkEnv = {
 export const ingestNotifyEnv = {
   webhooksFile: envVar("INGEST_WEBHOOKS_FILE", z.string(), {
     default: "",
-    doc: "JSON list of webhook endpoints `{url, secret or secret_env, name?, clients?, rules?, severities?, cooldown_s?}` (see README); empty = no webhooks",
+    doc: "JSON list of webhook endpoints `{url, secret or secret_env, name?, clients?, rules?, severities?, cooldown_s?}` (see ingest/notify/README.md); empty = no webhooks",
   }),
   retryHorizonS: envVar("INGEST_WEBHOOK_RETRY_HORIZON_S", intInRange(1, 30 * 86_400), {
     default: "86400",
