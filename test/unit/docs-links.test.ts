@@ -140,6 +140,26 @@ describe("Markdown links", () => {
     expect(checked).toBeGreaterThan(50);
   });
 
+  it("no Markdown file is a stub that only points elsewhere (at least 10 non-blank lines)", () => {
+    const stubs = files
+      .map((f) => ({
+        f,
+        lines: readFileSync(f, "utf8")
+          .split("\n")
+          .filter((l) => l.trim() !== "").length,
+      }))
+      .filter(({ lines }) => lines < 10)
+      .map(({ f, lines }) => `${relative(repo, f)}: ${lines} lines`);
+    expect(stubs).toEqual([]);
+  });
+
+  it("the README stays a front door: the architecture first, set-up next, under 200 lines", () => {
+    const readme = readFileSync(join(repo, "README.md"), "utf8");
+    const headings = [...readme.matchAll(/^## (.*)$/gm)].map((m) => m[1]);
+    expect(headings.slice(0, 3)).toEqual(["Architecture", "Run the stack", "Run the tests"]);
+    expect(readme.split("\n").length).toBeLessThan(200);
+  });
+
   it("reads links the way GitHub does", () => {
     const md = [
       'See [a](docs/a.md#set-up), ![img](x.png), [t](<b c.md> "title") and `[code](not-a-link.md)`.',
