@@ -4,8 +4,8 @@
 // the one INFLUX_URL/TOKEN/ORG name), everything on loopback, and writes
 // bench/results/latest.json, latest.md and dated copies (a --quick or
 // --only run writes latest-quick.* / latest-partial.* instead, so it never
-// replaces the full results the README quotes). See README
-// "Benchmarks".
+// replaces the last full results, which bench/README.md links). See
+// bench/README.md.
 import { mkdir, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";

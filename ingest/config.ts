@@ -83,7 +83,7 @@ export const ingestEnv = {
   }),
   rulesFile: envVar("INGEST_RULES_FILE", z.string(), {
     default: "",
-    doc: "Optional JSON file overriding the anomaly rules (see README)",
+    doc: "Optional JSON file overriding the anomaly rules (see ingest/README.md)",
   }),
   watermarkLookback: envVar(
     "INGEST_WATERMARK_LOOKBACK",

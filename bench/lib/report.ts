@@ -1,5 +1,5 @@
-// Pure rendering: targets judged from results, and the markdown table the
-// README quotes. Unit-tested; no I/O.
+// Pure rendering: targets judged from results, and the Markdown of
+// bench/results/*.md, which bench/README.md links. Unit-tested; no I/O.
 import { costRatio } from "./longrange.js";
 import { peerTargets, renderPeer } from "./peer-report.js";
 import type { BenchResults, CycleRun, DashboardRefresh, LongRangeResults, TargetResult } from "./results.js";

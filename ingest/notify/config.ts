@@ -6,7 +6,7 @@ import { envVar, intInRange } from "../../shared/config/index.js";
 export const notifyEnv = {
   webhooksFile: envVar("INGEST_WEBHOOKS_FILE", z.string(), {
     default: "",
-    doc: "JSON list of webhook endpoints `{url, secret or secret_env, name?, clients?, rules?, severities?, cooldown_s?}` (see README); empty = no webhooks",
+    doc: "JSON list of webhook endpoints `{url, secret or secret_env, name?, clients?, rules?, severities?, cooldown_s?}` (see ingest/notify/README.md); empty = no webhooks",
   }),
   retryHorizonS: envVar("INGEST_WEBHOOK_RETRY_HORIZON_S", intInRange(1, 30 * 86_400), {
     default: "86400",

@@ -1,7 +1,7 @@
 // Typed, validated configuration from environment variables. Each variable is
 // declared once (name, schema, default, doc); the same declarations validate
-// the process environment at start-up and feed the README's configuration
-// table, so the two cannot drift apart.
+// the process environment at start-up and feed the configuration table of
+// docs/configuration.md, so the two cannot drift apart.
 import { existsSync } from "node:fs";
 import { z } from "zod";
 

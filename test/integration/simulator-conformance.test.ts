@@ -1,4 +1,4 @@
-// Faithful mode against every point of shared/reference/upstream-iot-api.md,
+// Faithful mode against every point of docs/upstream-iot-api.md (the upstream's contract),
 // over real HTTP.
 import { describe, expect, it } from "vitest";
 import {
