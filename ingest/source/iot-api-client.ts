@@ -7,7 +7,7 @@ import { Agent as HttpsAgent } from "node:https";
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from "axios";
-import axiosRetry, { exponentialDelay, isNetworkError } from "axios-retry";
+import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { CURRENT_READING_METRICS, HISTORY_METRIC, METRIC, type Metric } from "../../shared/schema.js";
 import {
@@ -73,6 +73,23 @@ export class UpstreamError extends Error {
 
 const CURRENT_PATHS = ["/iot_objects/", "/iot_data/"] as const;
 
+/**
+ * Why a failed request deserves another attempt, or undefined when it does not:
+ * a timeout or a connection error might heal; an unknown host, a refused
+ * certificate or a bad URL will not within a cycle (as axios-retry judged them).
+ */
+function retryReason(err: unknown): string | undefined {
+  if (!isAxiosError(err) || err.response || !err.code) return undefined;
+  if (
+    /^(ENOTFOUND|ENETUNREACH|ERR_INVALID_URL|ERR_CANCELED|ERR_BAD_OPTION.*|UND_ERR_INVALID_ARG)$/.test(
+      err.code,
+    )
+  )
+    return undefined;
+  if (/CERT|^ERR_TLS|^ERR_SSL|^UNABLE_TO_/.test(err.code)) return undefined;
+  return err.code;
+}
+
 /** Whether a proxy variable is set (read once: the environment does not change under a running process). */
 function proxyConfigured(): boolean {
   return ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"].some((v) => process.env[v]);
@@ -109,8 +126,7 @@ export class IotApiClient {
             httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64, ...(ca ? { ca } : {}) }),
           }),
     });
-    // Status 5xx is answered with validateStatus true, so turn it into an
-    // error for axios-retry to see, and keep 4xx as answers.
+    // Every attempt is timed for the request-duration histogram, retries included.
     this.http.interceptors.request.use((config) => {
       (config as { startedAt?: number }).startedAt = performance.now();
       return config;
@@ -118,9 +134,6 @@ export class IotApiClient {
     this.http.interceptors.response.use(
       (res) => {
         this.observe(res.config, String(res.status));
-        if (res.status >= 500) {
-          throw new axios.AxiosError(`HTTP ${res.status}`, "ERR_BAD_RESPONSE", res.config, res.request, res);
-        }
         return res;
       },
       (err: unknown) => {
@@ -128,22 +141,34 @@ export class IotApiClient {
         throw err;
       },
     );
-    axiosRetry(this.http, {
-      retries: options.retries,
-      shouldResetTimeout: true,
-      retryDelay: (count, error) => exponentialDelay(count, error, options.retryBaseDelayMs),
-      retryCondition: (error) =>
-        isNetworkError(error) ||
-        error.code === "ECONNABORTED" ||
-        error.code === "ETIMEDOUT" ||
-        (error.response?.status ?? 0) >= 500,
-      onRetry: (count, error, config) =>
-        options.onRetry?.(
-          endpointOf(config.url ?? ""),
-          count,
-          error.response ? `HTTP ${error.response.status}` : (error.code ?? error.message),
-        ),
-    });
+  }
+
+  /**
+   * GET with retries: timeouts, connection errors and 5xx are tried again
+   * (each attempt with its own timeout) after a backoff that starts at
+   * retryBaseDelayMs and doubles, with up to 20 % jitter; a 4xx never is.
+   */
+  private async getWithRetries(path: string): Promise<AxiosResponse<string>> {
+    for (let attempt = 0; ; attempt++) {
+      let res: AxiosResponse<string> | undefined;
+      let failure: unknown;
+      try {
+        res = await this.http.get<string>(path);
+      } catch (err) {
+        failure = err;
+      }
+      const reason = res ? (res.status >= 500 ? `HTTP ${res.status}` : undefined) : retryReason(failure);
+      if (res && reason === undefined) return res;
+      if (reason === undefined || attempt >= this.options.retries) {
+        if (res) throw new UpstreamError(`HTTP ${res.status} from ${path}`, res.status);
+        throw isAxiosError(failure)
+          ? new UpstreamError(`${failure.code ?? failure.message} on ${path}`)
+          : (failure as Error);
+      }
+      this.options.onRetry?.(endpointOf(path), attempt + 1, reason);
+      const delay = this.options.retryBaseDelayMs * 2 ** attempt;
+      await sleep(delay + delay * 0.2 * Math.random());
+    }
   }
 
   /** Closes idle upstream connections. */
@@ -160,19 +185,7 @@ export class IotApiClient {
 
   /** GET path; returns status and parsed JSON, or throws UpstreamError (after retries). */
   private async getJson(path: string): Promise<{ status: number; body: unknown }> {
-    let res: AxiosResponse<string>;
-    try {
-      res = await this.http.get<string>(path);
-    } catch (err) {
-      if (isAxiosError(err)) {
-        const status = err.response?.status;
-        throw new UpstreamError(
-          status ? `HTTP ${status} from ${path}` : `${err.code ?? err.message} on ${path}`,
-          status,
-        );
-      }
-      throw err;
-    }
+    const res = await this.getWithRetries(path);
     let body: unknown;
     try {
       body = JSON.parse(res.data);

@@ -1,6 +1,6 @@
 // What carries the source's axios requests: an undici Agent (keep-alive
-// connection pools per origin). axios stays the interface (its interceptors,
-// axios-retry, errors); this adapter only sends a GET and reads the body as
+// connection pools per origin). axios stays the interface (its config,
+// interceptors, errors); this adapter only sends a GET and reads the body as
 // text, which is all the source asks of it. Measured against the simulator
 // (2,000 requests per burst, 64 in flight, CPU of the whole process): axios
 // over node:http 0.19 ms per request, over undici 0.12 ms; node:http alone
@@ -49,7 +49,7 @@ export function toAxiosError(err: unknown, config: InternalAxiosRequestConfig): 
   const e: Error & { code?: string } = err instanceof Error ? err : new Error(String(err));
   if (e.code && TIMEOUT_CODES.has(e.code))
     return new AxiosError(`timeout of ${config.timeout ?? 0}ms exceeded`, AxiosError.ECONNABORTED, config);
-  // A connection error keeps its code (ECONNREFUSED, UND_ERR_SOCKET, ...), which axios-retry reads.
+  // A connection error keeps its code (ECONNREFUSED, UND_ERR_SOCKET, ...), which the client's retries read.
   return AxiosError.from(e, e.code, config);
 }
 
