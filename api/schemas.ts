@@ -20,6 +20,21 @@ export const deviceParams = z.object({
   id: deviceId.openapi({ param: { name: "id", in: "path" } }),
 });
 
+/**
+ * Whose device: a device is the pair (client, id). Client ids are tag values
+ * like device ids and share their pattern (a key's client id is a subset).
+ */
+export const clientParam = z
+  .string()
+  .regex(DEVICE_ID, "client must be a client id: 1-128 characters among letters, digits, '_', '-', '.', ':'")
+  .optional()
+  .openapi({
+    param: { name: "client", in: "query" },
+    description:
+      "The client the device belongs to. An admin key needs it when several clients hold the id (else 409 listing them); a client key may name only its own client (another answers 404, like any device not its own).",
+    example: "client_1",
+  });
+
 function timeParam(name: "start" | "stop", defaultText: string) {
   return z
     .string()
@@ -79,6 +94,10 @@ export const errorBody = z
     error: z.string().openapi({ example: "bad_request" }),
     message: z.string().openapi({ example: 'start must be a negative duration such as "-1h"' }),
     parameter: z.string().optional().openapi({ description: "The request parameter at fault, when one is" }),
+    clients: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: "409 only: the clients holding the device id; name one with `client`" }),
   })
   .openapi("Error");
 
@@ -149,6 +168,15 @@ export const errorResponses = {
 export const notFoundResponse = {
   404: {
     description: "No such device for this key (another client's device answers the same)",
+    content: { "application/json": { schema: errorBody } },
+  },
+} as const;
+
+/** An admin named a device id several clients hold, without `client`. */
+export const conflictResponse = {
+  409: {
+    description:
+      "Admin key: several clients hold this device id; `clients` lists them, name one with the `client` parameter",
     content: { "application/json": { schema: errorBody } },
   },
 } as const;
