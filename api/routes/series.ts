@@ -69,14 +69,9 @@ const route = createRoute({
 });
 
 /** `every` from the request (capped) or chosen to fit the cap. */
-export function everyFor(
-  text: string | undefined,
-  range: TimeRange,
-  maxPoints: number,
-  maxRangeMs: number,
-): number {
+export function everyFor(text: string | undefined, range: TimeRange, maxPoints: number): number {
   if (text === undefined) return autoEvery(range, maxPoints);
-  const ms = parseEvery(text, maxRangeMs);
+  const ms = parseEvery(text);
   const windows = windowCount(range, ms);
   if (windows > maxPoints)
     throw badRequest(
@@ -93,7 +88,7 @@ export function seriesRouter(deps: RouteDeps) {
     const everyMs = everyForSource(
       deps.flux,
       range,
-      everyFor(q.every, range, deps.limits.maxPoints, deps.limits.maxRangeMs),
+      everyFor(q.every, range, deps.limits.maxPoints),
       q.every !== undefined,
     );
     const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client);

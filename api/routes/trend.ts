@@ -111,13 +111,10 @@ export function trendRouter(deps: RouteDeps) {
         ? everyForSource(
             deps.flux,
             range,
-            Math.max(
-              TREND_EVERY_MS,
-              everyFor(undefined, range, deps.limits.maxPoints, deps.limits.maxRangeMs),
-            ),
+            Math.max(TREND_EVERY_MS, everyFor(undefined, range, deps.limits.maxPoints)),
             false,
           )
-        : everyFor(q.every, range, deps.limits.maxPoints, deps.limits.maxRangeMs);
+        : everyFor(q.every, range, deps.limits.maxPoints);
     const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client);
     const m = q.metric ?? mainMetric(device.type);
     const { points, source } = await querySeriesAuto(
