@@ -3,8 +3,6 @@
 // of every data route. Every route is declared with @hono/zod-openapi, so
 // /openapi.json is generated from the same schemas that validate requests.
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { swaggerUI } from "@hono/swagger-ui";
-import type { MiddlewareHandler } from "hono";
 import type { Logger } from "../shared/log.js";
 import type { KeyStore } from "./auth/keys.js";
 import type { ApiEnv } from "./env.js";
@@ -19,6 +17,7 @@ import { anomaliesRouter } from "./routes/anomalies.js";
 import type { ApiLimits, RouteDeps } from "./routes/common.js";
 import { courseRouter } from "./routes/course.js";
 import { devicesRouter } from "./routes/devices.js";
+import { docsRouter } from "./routes/docs.js";
 import { healthRouter } from "./routes/health.js";
 import { seriesRouter } from "./routes/series.js";
 import { statsRouter } from "./routes/stats.js";
@@ -81,6 +80,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   app.route("/", anomaliesRouter(routeDeps));
   app.route("/", summaryRouter(routeDeps));
   app.route("/", courseRouter(routeDeps));
+  app.route("/", docsRouter());
 
   app.openapi(
     createRoute({
@@ -96,20 +96,6 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       },
     }),
     (c) => c.json(app.getOpenAPIDocument(OPENAPI_INFO) as unknown as Record<string, unknown>, 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/docs",
-      tags: ["operations"],
-      summary: "Rendered API page (Swagger UI; its scripts load from a CDN in the browser)",
-      responses: { 200: { description: "HTML page", content: { "text/html": { schema: z.string() } } } },
-    }),
-    async (c) => {
-      // swaggerUI is a middleware that always answers; run it as the handler.
-      const page = swaggerUI({ url: "/openapi.json" }) as unknown as MiddlewareHandler<ApiEnv>;
-      return (await page(c, () => Promise.resolve())) as Response;
-    },
   );
   return app;
 }
