@@ -1,11 +1,11 @@
-// Requests Node's HTTP parser refuses before the app sees them (headers over
-// the limit, malformed request lines, timeouts) get the API's JSON error model
-// too. Node's own handler answers them with an empty body and then destroys
+// Requests Node's HTTP layer answers itself, before the app sees them
+// (headers over the limit, malformed request lines, timeouts, an Expect header
+// it cannot meet, CONNECT), get the API's JSON error model too. Node's own handler answers them with an empty body and then destroys
 // the socket; when the client is still sending (a header block past ~64 kB),
 // that destroy turns into a TCP reset and the client never reads the answer.
 // Here the answer is JSON, and the socket keeps reading (and discarding) what
 // the client still sends until it has finished, for a bounded time.
-import { STATUS_CODES, type Server, type ServerResponse } from "node:http";
+import { type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { RequestError } from "@hono/node-server";
 import type { ErrorBody } from "./errors.js";
@@ -76,6 +76,34 @@ export function rawJsonResponse(status: number, body: ErrorBody, head = false): 
   );
 }
 
+/**
+ * Every answer the HTTP layer would give on its own, in the API's error model:
+ * `clientError` (parse errors, oversized headers, timeouts), `checkExpectation`
+ * (an Expect other than 100-continue: Node's 417 has no body) and `connect`
+ * (CONNECT: Node would close the connection without a word).
+ */
+export function answerHttpLayer(server: Server): void {
+  answerClientErrors(server);
+  server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+    const body: ErrorBody = {
+      error: "expectation_failed",
+      message: `cannot meet Expect: ${String(req.headers.expect).slice(0, 100)}; only 100-continue is supported`,
+    };
+    sendJson(res, 417, body);
+  });
+  server.on("connect", (req: IncomingMessage, socket: Socket) => {
+    // Same answer as any method the API has no route for.
+    const body: ErrorBody = {
+      error: "not_found",
+      message: `no route CONNECT ${req.url ?? ""}`.slice(0, 300),
+    };
+    socket.end(rawJsonResponse(404, body));
+    const timer = setTimeout(() => socket.destroy(), DRAIN_TIMEOUT_MS);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+  });
+}
+
 /** Answers every `clientError` of `server` in the API's error model. */
 export function answerClientErrors(server: Server): void {
   // The parser keeps reporting the same error for every further chunk it is fed: answer once.
@@ -129,4 +157,26 @@ export function requestErrorResponse(err: unknown): Response {
     status: bad ? 400 : 500,
     headers: { "Content-Type": "application/json; charset=utf-8" },
   });
+}
+
+/**
+ * HTTP/1.1 requires a Host header (RFC 9112, 3.2): without one, a JSON 400.
+ * Node's own check (requireHostHeader) answers with an empty body, so the
+ * server turns it off and calls this first. Returns whether it answered.
+ */
+export function refuseMissingHost(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.httpVersion !== "1.1" || req.headers.host !== undefined) return false;
+  const body: ErrorBody = { error: "bad_request", message: "an HTTP/1.1 request needs a Host header" };
+  sendJson(res, 400, body);
+  return true;
+}
+
+function sendJson(res: ServerResponse, status: number, body: ErrorBody): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(json),
+    Connection: "close",
+  });
+  res.end(json);
 }

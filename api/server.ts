@@ -15,7 +15,12 @@ import type { rollupEnv } from "../shared/config/index.js";
 import { createInfluxClient } from "../shared/influx/client.js";
 import type { Logger } from "../shared/log.js";
 import { createApp } from "./app.js";
-import { MAX_HEADER_BYTES, answerClientErrors, requestErrorResponse } from "./client-error.js";
+import {
+  MAX_HEADER_BYTES,
+  answerHttpLayer,
+  refuseMissingHost,
+  requestErrorResponse,
+} from "./client-error.js";
 import { loadKeyStore } from "./auth/keys.js";
 import { createQueryRunner } from "./flux/run.js";
 import { createApiMetrics } from "./metrics.js";
@@ -34,6 +39,13 @@ export interface ApiConfig {
   /** Long ranges read the hourly rollup; absent = raw data only. */
   rollup?: ConfigOf<typeof rollupEnv>;
 }
+
+/**
+ * The header limit, set explicitly (api/client-error.ts); no Host check by
+ * Node, whose own 400 has no body: the listener refuses a missing Host itself,
+ * in JSON (refuseMissingHost).
+ */
+const HTTP_OPTIONS = { maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false };
 
 export async function startApi(cfg: ApiConfig, log: Logger, now?: () => number): Promise<RunningApi> {
   const keys = await loadKeyStore(cfg.api.keysFile, cfg.api.keys);
@@ -80,18 +92,20 @@ export async function startApi(cfg: ApiConfig, log: Logger, now?: () => number):
     },
   });
   // The listener settles its own errors (errorHandler above): node:http wants a void callback.
-  const listener = (req: IncomingMessage, res: ServerResponse) => void handle(req, res);
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (!refuseMissingHost(req, res)) void handle(req, res);
+  };
   const server: Server = tls
     ? createHttpsServer(
         {
-          maxHeaderSize: MAX_HEADER_BYTES,
+          ...HTTP_OPTIONS,
           cert: readFileSync(cfg.api.tlsCert),
           key: readFileSync(cfg.api.tlsKey),
         },
         listener,
       )
-    : createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES }, listener);
-  answerClientErrors(server);
+    : createHttpServer(HTTP_OPTIONS, listener);
+  answerHttpLayer(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(cfg.api.port, cfg.api.host, () => {

@@ -179,6 +179,23 @@ describeWithInflux("answers to requests the HTTP parser refuses", () => {
     }
   });
 
+  it("what Node's HTTP layer would answer itself is JSON too: no Host, an Expect it cannot meet, CONNECT", async () => {
+    const [noHost] = parseResponses(await exchange("GET /healthz HTTP/1.1\r\n\r\n"));
+    expectJsonError(noHost!, 400, "bad_request");
+    expect(JSON.parse(noHost!.body)).toMatchObject({ message: "an HTTP/1.1 request needs a Host header" });
+    const [expectation] = parseResponses(
+      await exchange("GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nConnection: close\r\n\r\n"),
+    );
+    expectJsonError(expectation!, 417, "expectation_failed");
+    const [connectAnswer] = parseResponses(
+      await exchange("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+    );
+    expectJsonError(connectAnswer!, 404, "not_found");
+    // HTTP/1.0 needs no Host: the app answers.
+    const [old] = parseResponses(await exchange("GET /healthz HTTP/1.0\r\n\r\n"));
+    expect(old!.status).toBe(200);
+  });
+
   it("a HEAD refused by the parser gets the headers of the JSON answer and no body", async () => {
     const text = await exchange(
       `HEAD /v1/devices HTTP/1.1\r\nHost: x\r\nx-api-key: ${"k".repeat(20_000)}\r\n\r\n`,
