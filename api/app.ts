@@ -3,8 +3,6 @@
 // of every data route. Every route is declared with @hono/zod-openapi, so
 // /openapi.json is generated from the same schemas that validate requests.
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { swaggerUI } from "@hono/swagger-ui";
-import type { MiddlewareHandler } from "hono";
 import type { Logger } from "../shared/log.js";
 import type { KeyStore } from "./auth/keys.js";
 import type { ApiEnv } from "./env.js";
@@ -19,6 +17,7 @@ import { anomaliesRouter } from "./routes/anomalies.js";
 import type { ApiLimits, RouteDeps } from "./routes/common.js";
 import { courseRouter } from "./routes/course.js";
 import { devicesRouter } from "./routes/devices.js";
+import { docsRouter } from "./routes/docs.js";
 import { healthRouter } from "./routes/health.js";
 import { seriesRouter } from "./routes/series.js";
 import { statsRouter } from "./routes/stats.js";
@@ -48,7 +47,11 @@ export const OPENAPI_INFO = {
       "Per-client read access to the readings, statistics and anomalies the ingester stored in InfluxDB. " +
       "Send your key as `x-api-key` or `Authorization: Bearer`. A client key sees only its own devices; a device of " +
       "another client answers exactly like one that does not exist. An admin key reads every client " +
-      '(answers carry `scope.admin: true`). Errors are JSON `{"error", "message", "parameter"?}`.',
+      "(answers carry `scope.admin: true`); a device is the pair (client, id): when several clients hold an id, an " +
+      "admin names one with the `client` parameter (without it: 409 listing them). " +
+      'Errors are JSON `{"error", "message", "parameter"?}`, those of the HTTP layer too: the request line and headers ' +
+      "may take at most 16 KiB together (431). Each parameter's schema is its validation; only the rules between " +
+      "parameters (start before stop, the range cap, the point cap) are in the descriptions.",
   },
 };
 
@@ -81,6 +84,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   app.route("/", anomaliesRouter(routeDeps));
   app.route("/", summaryRouter(routeDeps));
   app.route("/", courseRouter(routeDeps));
+  app.route("/", docsRouter());
 
   app.openapi(
     createRoute({
@@ -96,20 +100,6 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       },
     }),
     (c) => c.json(app.getOpenAPIDocument(OPENAPI_INFO) as unknown as Record<string, unknown>, 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/docs",
-      tags: ["operations"],
-      summary: "Rendered API page (Swagger UI; its scripts load from a CDN in the browser)",
-      responses: { 200: { description: "HTML page", content: { "text/html": { schema: z.string() } } } },
-    }),
-    async (c) => {
-      // swaggerUI is a middleware that always answers; run it as the handler.
-      const page = swaggerUI({ url: "/openapi.json" }) as unknown as MiddlewareHandler<ApiEnv>;
-      return (await page(c, () => Promise.resolve())) as Response;
-    },
   );
   return app;
 }

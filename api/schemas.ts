@@ -4,6 +4,13 @@ import { z } from "@hono/zod-openapi";
 import { ANOMALY_RULES, METRICS, type Metric } from "../shared/schema.js";
 import { SERIES_FNS } from "./flux/series.js";
 import { DURATION_FORMAT_HELP, TIME_FORMAT_HELP } from "./time-range.js";
+import {
+  DURATION_MAX_LENGTH,
+  EVERY_PATTERN,
+  LIMIT_PATTERN,
+  TIME_MAX_LENGTH,
+  TIME_PATTERN,
+} from "./patterns.js";
 import { SOURCES } from "./flux/sources.js";
 
 /** Device ids are tag values: a conservative pattern keeps odd text out of queries altogether. */
@@ -13,6 +20,8 @@ const DEVICE_ID_HELP =
 
 export const deviceId = z
   .string()
+  .min(1, `expected ${DEVICE_ID_HELP}`)
+  .max(128, `expected ${DEVICE_ID_HELP}`)
   .regex(DEVICE_ID, `expected ${DEVICE_ID_HELP}`)
   .openapi({ description: DEVICE_ID_HELP, example: "device_1" });
 
@@ -20,14 +29,38 @@ export const deviceParams = z.object({
   id: deviceId.openapi({ param: { name: "id", in: "path" } }),
 });
 
+/**
+ * Whose device: a device is the pair (client, id). Client ids are tag values
+ * like device ids and share their pattern (a key's client id is a subset).
+ */
+const CLIENT_HELP = "client must be a client id: 1-128 characters among letters, digits, '_', '-', '.', ':'";
+export const clientParam = z
+  .string()
+  .min(1, CLIENT_HELP)
+  .max(128, CLIENT_HELP)
+  .regex(DEVICE_ID, CLIENT_HELP)
+  .optional()
+  .openapi({
+    param: { name: "client", in: "query" },
+    description:
+      "The client the device belongs to. An admin key needs it when several clients hold the id (else 409 listing them); a client key may name only its own client (another answers 404, like any device not its own).",
+    example: "client_1",
+  });
+
+/** The rules between start and stop that a pattern cannot state: said in each description. */
+export const RANGE_RULES =
+  "Relative times count back from now. start must be before stop, and the range may span at most API_MAX_RANGE_DAYS (default 31 days): either is a 400 naming start.";
+
 function timeParam(name: "start" | "stop", defaultText: string) {
+  const message = `${name} must be ${TIME_FORMAT_HELP}`;
   return z
     .string()
-    .max(64, `${name} must be ${TIME_FORMAT_HELP}`)
+    .max(TIME_MAX_LENGTH, message)
+    .regex(TIME_PATTERN, message)
     .optional()
     .openapi({
       param: { name, in: "query" },
-      description: `${name === "start" ? "Start" : "End"} of the range (default ${defaultText}): ${TIME_FORMAT_HELP}. The range may span at most API_MAX_RANGE_DAYS (default 31 days).`,
+      description: `${name === "start" ? "Start" : "End"} of the range (default ${defaultText}): ${TIME_FORMAT_HELP}. ${RANGE_RULES}`,
       example: name === "start" ? "-1h" : "now",
     });
 }
@@ -45,11 +78,13 @@ export const metric = z
 
 export const every = z
   .string()
-  .max(32, `every must be ${DURATION_FORMAT_HELP}`)
+  .max(DURATION_MAX_LENGTH, `every must be ${DURATION_FORMAT_HELP}, at least 1s`)
+  .regex(EVERY_PATTERN, `every must be ${DURATION_FORMAT_HELP}, at least 1s`)
   .optional()
   .openapi({
     param: { name: "every", in: "query" },
-    description: `Window of aggregateWindow: ${DURATION_FORMAT_HELP}`,
+    description: `Window of aggregateWindow: ${DURATION_FORMAT_HELP}; at least 1s (a unit of seconds or more, or at least 1000ms). An every longer than the range gives one window. With start..stop it may give at most API_MAX_POINTS (default 1000) windows: more is a 400 that says which every fits.`,
+    example: "10m",
   });
 
 export const seriesFn = z
@@ -64,14 +99,16 @@ export const rule = z
 
 export const limit = z
   .string()
-  .regex(/^[1-9]\d{0,3}$/, "limit must be an integer in 1..1000")
+  .regex(LIMIT_PATTERN, "limit must be an integer in 1..1000, without a leading zero")
   .transform(Number)
-  .refine((n) => n <= 1000, "limit must be an integer in 1..1000")
   .optional()
   .openapi({
     param: { name: "limit", in: "query" },
     description: "Most events listed (1..1000, default 100)",
     type: "integer",
+    minimum: 1,
+    maximum: 1000,
+    example: 100,
   });
 
 export const errorBody = z
@@ -79,6 +116,10 @@ export const errorBody = z
     error: z.string().openapi({ example: "bad_request" }),
     message: z.string().openapi({ example: 'start must be a negative duration such as "-1h"' }),
     parameter: z.string().optional().openapi({ description: "The request parameter at fault, when one is" }),
+    clients: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: "409 only: the clients holding the device id; name one with `client`" }),
   })
   .openapi("Error");
 
@@ -149,6 +190,15 @@ export const errorResponses = {
 export const notFoundResponse = {
   404: {
     description: "No such device for this key (another client's device answers the same)",
+    content: { "application/json": { schema: errorBody } },
+  },
+} as const;
+
+/** An admin named a device id several clients hold, without `client`. */
+export const conflictResponse = {
+  409: {
+    description:
+      "Admin key: several clients hold this device id; `clients` lists them, name one with the `client` parameter",
     content: { "application/json": { schema: errorBody } },
   },
 } as const;

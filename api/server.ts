@@ -3,13 +3,24 @@
 import { readFileSync } from "node:fs";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
-import { serve } from "@hono/node-server";
+import {
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  createServer as createHttpServer,
+} from "node:http";
+import { RequestError, getRequestListener } from "@hono/node-server";
 import { type ConfigOf, type influxEnv, rollupBucketName } from "../shared/config/index.js";
 import type { apiEnv, apiRollupEnv } from "./config.js";
 import { createInfluxClient } from "../shared/influx/client.js";
 import type { Logger } from "../shared/log.js";
 import { createApp } from "./app.js";
+import {
+  MAX_HEADER_BYTES,
+  answerHttpLayer,
+  refuseMissingHost,
+  requestErrorResponse,
+} from "./client-error.js";
 import { loadKeyStore } from "./auth/keys.js";
 import { createQueryRunner } from "./flux/run.js";
 import { createApiMetrics } from "./metrics.js";
@@ -28,6 +39,13 @@ export interface ApiConfig {
   /** Long ranges read the hourly rollup; absent = raw data only. */
   rollup?: ConfigOf<typeof apiRollupEnv>;
 }
+
+/**
+ * The header limit, set explicitly (api/client-error.ts); no Host check by
+ * Node, whose own 400 has no body: the listener refuses a missing Host itself,
+ * in JSON (refuseMissingHost).
+ */
+const HTTP_OPTIONS = { maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false };
 
 export async function startApi(cfg: ApiConfig, log: Logger, now?: () => number): Promise<RunningApi> {
   const keys = await loadKeyStore(cfg.api.keysFile, cfg.api.keys);
@@ -63,20 +81,36 @@ export async function startApi(cfg: ApiConfig, log: Logger, now?: () => number):
   const tls = Boolean(cfg.api.tlsCert && cfg.api.tlsKey);
   if (Boolean(cfg.api.tlsCert) !== Boolean(cfg.api.tlsKey))
     throw new Error("API_TLS_CERT and API_TLS_KEY must be set together");
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({
-      fetch: app.fetch,
-      port: cfg.api.port,
-      hostname: cfg.api.host,
-      ...(tls
-        ? {
-            createServer: createHttpsServer,
-            serverOptions: { cert: readFileSync(cfg.api.tlsCert), key: readFileSync(cfg.api.tlsKey) },
-          }
-        : {}),
-    }) as Server;
-    s.once("error", reject);
-    s.once("listening", () => resolve(s));
+  // @hono/node-server's listener on a node:http(s) server of our own (what its serve() does),
+  // so that its errorHandler and the server's clientError answer in the error model too.
+  const handle = getRequestListener(app.fetch, {
+    hostname: cfg.api.host,
+    errorHandler: (err) => {
+      if (!(err instanceof RequestError)) log.error({ err }, "request failed outside the app");
+      return requestErrorResponse(err);
+    },
+  });
+  // The listener settles its own errors (errorHandler above): node:http wants a void callback.
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (!refuseMissingHost(req, res)) void handle(req, res);
+  };
+  const server: Server = tls
+    ? createHttpsServer(
+        {
+          ...HTTP_OPTIONS,
+          cert: readFileSync(cfg.api.tlsCert),
+          key: readFileSync(cfg.api.tlsKey),
+        },
+        listener,
+      )
+    : createHttpServer(HTTP_OPTIONS, listener);
+  answerHttpLayer(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(cfg.api.port, cfg.api.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   // Slow clients must not hold sockets forever.
   server.headersTimeout = 15_000;

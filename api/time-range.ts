@@ -3,18 +3,22 @@
 // absolute instants here and re-rendered by the Flux layer, so no user text
 // ever reaches a query.
 import { UNIT_MS, parseDurationMs, utcMsOf } from "../shared/time.js";
+import { DURATION_GRAMMAR_HELP, EVERY_PATTERN, TIME_PATTERN } from "./patterns.js";
 
 export { parseDurationMs };
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** InfluxDB stores int64 nanoseconds: keep every instant well inside what it and Flux accept. */
-export const MIN_TIME_MS = Date.UTC(1970, 0, 1);
-export const MAX_TIME_MS = Date.UTC(2262, 0, 1);
+/**
+ * InfluxDB stores int64 nanoseconds: keep every instant well inside what it and
+ * Flux accept. TIME_PATTERN already keeps texts within (RFC 3339 years
+ * 1970..2261 with any offset, relative times under 50 years back); this guards
+ * the instants whatever the caller.
+ */
+export const MIN_TIME_MS = Date.UTC(1969, 11, 31);
+export const MAX_TIME_MS = Date.UTC(2262, 0, 2);
 
-export const TIME_FORMAT_HELP =
-  'a negative duration such as "-1h" or "-2d12h" (units ms, s, m, h, d, w), "now", or an RFC 3339 time such as "2026-01-31T12:00:00Z"';
-export const DURATION_FORMAT_HELP =
-  'a duration such as "30s", "5m", "1h" or "1h30m" (units ms, s, m, h, d, w)';
+export const TIME_FORMAT_HELP = `a negative duration such as "-1h" or "-2d12h" (${DURATION_GRAMMAR_HELP}), "now", or an RFC 3339 time such as "2026-01-31T12:00:00Z" (a calendar date of the years 1970 to 2261, seconds required, a fraction of up to 9 digits and a zone Z or ±hh:mm)`;
+export const DURATION_FORMAT_HELP = `a duration such as "30s", "5m", "1h" or "1h30m" (${DURATION_GRAMMAR_HELP})`;
 
 export class RangeInputError extends Error {
   constructor(
@@ -55,14 +59,15 @@ export function parseRfc3339Ms(text: string): number | undefined {
 /** One time parameter -> ms since the epoch, relative to `nowMs`. Throws RangeInputError. */
 export function parseTime(parameter: string, text: string, nowMs: number): number {
   let ms: number | undefined;
-  if (text === "now" || text === "now()") ms = nowMs;
+  if (!TIME_PATTERN.test(text)) ms = undefined;
+  else if (text === "now" || text === "now()") ms = nowMs;
   else if (text.startsWith("-")) {
     const d = parseDurationMs(text.slice(1));
     ms = d === undefined ? undefined : nowMs - d;
   } else ms = parseRfc3339Ms(text);
   if (ms === undefined) throw new RangeInputError(parameter, `${parameter} must be ${TIME_FORMAT_HELP}`);
   if (ms < MIN_TIME_MS || ms >= MAX_TIME_MS)
-    throw new RangeInputError(parameter, `${parameter} must lie between 1970-01-01 and 2262-01-01`);
+    throw new RangeInputError(parameter, `${parameter} must lie between 1969-12-31 and 2262-01-02`);
   return ms;
 }
 
@@ -94,12 +99,16 @@ export function parseRange(
   return { startMs, stopMs };
 }
 
-/** "every" for aggregateWindow: a positive duration of at least 1 s, at most the range limit. */
-export function parseEvery(text: string, maxMs: number): number {
-  const ms = parseDurationMs(text);
-  if (ms === undefined) throw new RangeInputError("every", `every must be ${DURATION_FORMAT_HELP}`);
-  if (ms < 1000 || ms > maxMs)
-    throw new RangeInputError("every", `every must be between 1s and ${formatDuration(maxMs)}`);
+/**
+ * "every" for aggregateWindow: EVERY_PATTERN, a duration of at least 1 s
+ * (written with a unit of seconds or more, or as at least 1000ms). No upper
+ * bound beyond the grammar's (under 50 years): an every longer than the range
+ * gives one window.
+ */
+export function parseEvery(text: string): number {
+  const ms = EVERY_PATTERN.test(text) ? parseDurationMs(text) : undefined;
+  if (ms === undefined)
+    throw new RangeInputError("every", `every must be ${DURATION_FORMAT_HELP}, at least 1s`);
   return ms;
 }
 

@@ -8,6 +8,7 @@ import { type ParameterizedQuery, flux, fluxExpression } from "@influxdata/influ
 import { MEASUREMENT, ROLLUP_FIELD, TAG } from "../../shared/schema.js";
 import type { TimeRange } from "../time-range.js";
 import { type FluxContext, type Scope, clientFilter, deviceFilter, num, rangeCall } from "./scope.js";
+import { deviceKey } from "./devices.js";
 import { isMissingBucket } from "./rollup.js";
 import { type Source, type SourcePlan, planSources } from "./sources.js";
 
@@ -22,7 +23,7 @@ export interface Aggregate {
 export interface GroupAggregate extends Aggregate {
   type: string | null;
   metric: string;
-  /** Devices that contributed (fleet queries only). */
+  /** Devices (client, id) that contributed (fleet queries only). */
   devices?: number;
 }
 
@@ -49,6 +50,7 @@ interface Row {
   _field?: string;
   type?: string;
   metric?: string;
+  client?: string;
   device?: string;
   _value: unknown;
 }
@@ -74,7 +76,7 @@ function rawQuery(ctx: FluxContext, scope: Scope, range: TimeRange, by: By, devi
   return flux`data = from(bucket: ${ctx.bucket})
       |> ${rangeCall(range)}
       |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${clientFilter(scope)}${deviceFilter(device)})
-${branch("dev_count", flux`|> group(columns: ${[...group, TAG.device]}) |> count()`)}${branch("sum", byGroup("sum"))}${branch("min", byGroup("min"))}${branch("max", byGroup("max"))}${branch("stddev", byGroup("stddev"))}`;
+${branch("dev_count", flux`|> group(columns: ${[...group, TAG.client, TAG.device]}) |> count()`)}${branch("sum", byGroup("sum"))}${branch("min", byGroup("min"))}${branch("max", byGroup("max"))}${branch("stddev", byGroup("stddev"))}`;
 }
 
 /**
@@ -103,8 +105,12 @@ function rollupQuery(
 `;
   const byGroup = (fn: string) => flux`|> group(columns: ${group}) |> ${fluxExpression(fn)}()`;
   const counts = fleet
-    ? flux`${branch("count", ROLLUP_FIELD.count, byGroup("sum"))}${branch("devices", ROLLUP_FIELD.count, flux`|> group(columns: ${[...group, TAG.device]}) |> first()`, MEASUREMENT.readingHourly)}`
-    : branch("dev_count", ROLLUP_FIELD.count, flux`|> group(columns: ${[...group, TAG.device]}) |> sum()`);
+    ? flux`${branch("count", ROLLUP_FIELD.count, byGroup("sum"))}${branch("devices", ROLLUP_FIELD.count, flux`|> group(columns: ${[...group, TAG.client, TAG.device]}) |> first()`, MEASUREMENT.readingHourly)}`
+    : branch(
+        "dev_count",
+        ROLLUP_FIELD.count,
+        flux`|> group(columns: ${[...group, TAG.client, TAG.device]}) |> sum()`,
+      );
   return flux`${counts}${branch("sum", ROLLUP_FIELD.sum, byGroup("sum"))}${branch("min", ROLLUP_FIELD.min, byGroup("min"))}${branch("max", ROLLUP_FIELD.max, byGroup("max"))}${branch("sum_sq", ROLLUP_FIELD.sumSquares, byGroup("sum"))}`;
 }
 
@@ -125,10 +131,10 @@ function momentsOf(rows: Row[], by: By, metricOf: (r: Row) => string): Map<strin
     if (v === null) continue;
     if (r.result === "dev_count") {
       g.count += v;
-      if (r.device !== undefined && v > 0) g.devices.add(r.device);
+      if (r.device !== undefined && v > 0) g.devices.add(deviceKey(r.client ?? "", r.device));
     } else if (r.result === "count") g.count += v;
     else if (r.result === "devices") {
-      if (r.device !== undefined && v > 0) g.devices.add(r.device);
+      if (r.device !== undefined && v > 0) g.devices.add(deviceKey(r.client ?? "", r.device));
     } else if (r.result === "sum") g.sum += v;
     else if (r.result === "sum_sq") g.sumSq += v;
     else if (r.result === "stddev") stddevs.set(key, v);

@@ -1,5 +1,8 @@
 // Devices as the API knows them: a device belongs to a client when `reading`
 // points exist with tag client=<client> and device=<id> within the lookback.
+// A device is the pair (client, id): two clients may hold points under the
+// same id (a device moved between clients, or alike names), and an admin,
+// who sees every client, must see them as two devices, never one.
 import { flux } from "@influxdata/influxdb-client";
 import { MEASUREMENT, TAG } from "../../shared/schema.js";
 import { type FluxContext, type Scope, clientFilter, deviceFilter, num, rangeCall } from "./scope.js";
@@ -27,7 +30,15 @@ interface Row {
   _time: string;
 }
 
-/** Every device of the scope (or the one `device`), with its last reading, newest point per metric. */
+/** The map key of a device: its client and id (NUL never occurs in either, the id patterns exclude it). */
+export function deviceKey(client: string, id: string): string {
+  return `${client}\u0000${id}`;
+}
+
+/**
+ * Every device of the scope (or those with id `device`: one per client holding
+ * it), with its last reading, newest point per metric. Sorted by id, then client.
+ */
 export async function queryDevices(
   ctx: FluxContext,
   scope: Scope,
@@ -40,24 +51,28 @@ export async function queryDevices(
       |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${clientFilter(scope)}${deviceFilter(device)})
       |> last()
       |> keep(columns: [${TAG.client}, ${TAG.device}, ${TAG.type}, "_field", "_value", "_time"])`);
-  const byId = new Map<string, DeviceInfo>();
+  const byKey = new Map<string, DeviceInfo>();
   for (const r of rows) {
     const value = num(r._value);
-    let info = byId.get(r.device);
+    const key = deviceKey(r.client, r.device);
+    let info = byKey.get(key);
     if (!info) {
       info = { id: r.device, client: r.client, type: r.type, lastSeen: r._time, last: {} };
-      byId.set(r.device, info);
+      byKey.set(key, info);
     }
     // RFC 3339 UTC strings from InfluxDB compare in time order as text only at equal
     // precision, so compare as instants.
     if (Date.parse(r._time) >= Date.parse(info.lastSeen)) {
       info.lastSeen = r._time;
       info.type = r.type;
-      info.client = r.client;
     }
     const prev = info.last[r._field];
     if (value !== null && (!prev || Date.parse(r._time) >= Date.parse(prev.time)))
       info.last[r._field] = { value, time: r._time };
   }
-  return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }));
+  return [...byKey.values()].sort(
+    (a, b) =>
+      a.id.localeCompare(b.id, "en", { numeric: true }) ||
+      a.client.localeCompare(b.client, "en", { numeric: true }),
+  );
 }

@@ -3,6 +3,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { queryAnomalies } from "../flux/anomalies.js";
 import {
   anomalyBody,
+  clientParam,
+  conflictResponse,
   deviceParams,
   errorResponses,
   limit,
@@ -13,7 +15,7 @@ import {
   start,
   stop,
 } from "../schemas.js";
-import { type RouteDeps, iso, newRouter, rangeOf, requireDevice, scopeOf } from "./common.js";
+import { type RouteDeps, deviceScope, iso, newRouter, rangeOf, requireDevice, scopeOf } from "./common.js";
 
 const route = createRoute({
   method: "get",
@@ -21,7 +23,10 @@ const route = createRoute({
   tags: ["devices"],
   summary: "Anomaly events of a device over start..stop, newest first",
   security,
-  request: { params: deviceParams, query: z.object({ start: start(), stop, rule, limit }) },
+  request: {
+    params: deviceParams,
+    query: z.object({ client: clientParam, start: start(), stop, rule, limit }),
+  },
   responses: {
     200: {
       description: "`total` events matched; the newest `limit` are listed",
@@ -30,6 +35,7 @@ const route = createRoute({
           schema: z.object({
             scope: scopeBody,
             device: z.string(),
+            client: z.string(),
             start: z.string(),
             stop: z.string(),
             rule: z.string().nullable(),
@@ -41,6 +47,7 @@ const route = createRoute({
     },
     ...errorResponses,
     ...notFoundResponse,
+    ...conflictResponse,
   },
 });
 
@@ -48,8 +55,8 @@ export function anomaliesRouter(deps: RouteDeps) {
   return newRouter().openapi(route, async (c) => {
     const q = c.req.valid("query");
     const range = rangeOf(deps, q);
-    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id);
-    const { total, events } = await queryAnomalies(deps.flux, c.get("scope"), range, {
+    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client);
+    const { total, events } = await queryAnomalies(deps.flux, deviceScope(device), range, {
       device: device.id,
       ...(q.rule ? { rule: q.rule } : {}),
       limit: q.limit ?? 100,
@@ -58,6 +65,7 @@ export function anomaliesRouter(deps: RouteDeps) {
       {
         scope: scopeOf(c),
         device: device.id,
+        client: device.client,
         start: iso(range.startMs),
         stop: iso(range.stopMs),
         rule: q.rule ?? null,

@@ -4,7 +4,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { DEVICE_TYPES, type DeviceType, HISTORY_METRIC, type Metric } from "../../shared/schema.js";
 import type { ApiEnv } from "../env.js";
-import { deviceNotFound } from "../errors.js";
+import { ambiguousDevice, deviceNotFound } from "../errors.js";
 import { type DeviceInfo, queryDevices } from "../flux/devices.js";
 import type { FluxContext, Scope } from "../flux/scope.js";
 import { validationHook } from "../middleware/errors.js";
@@ -36,11 +36,33 @@ export function lookbackRange(deps: RouteDeps): TimeRange {
   return { startMs: now - deps.limits.deviceLookbackMs, stopMs: now };
 }
 
-/** The device if the scope owns it; otherwise the same 404 as for an id nobody has. */
-export async function requireDevice(deps: RouteDeps, scope: Scope, id: string): Promise<DeviceInfo> {
-  const [device] = await queryDevices(deps.flux, scope, lookbackRange(deps), id);
-  if (!device) throw deviceNotFound();
-  return device;
+/**
+ * The device (client, id) the request names, if the scope may read it;
+ * otherwise the same 404 as for an id nobody has. A client key reads only its
+ * own client (naming another is that 404). An admin names the client with the
+ * `client` parameter, or may leave it out while only one client holds the id
+ * within the lookback; several is a 409 listing them, never a mix.
+ */
+export async function requireDevice(
+  deps: RouteDeps,
+  scope: Scope,
+  id: string,
+  client?: string,
+): Promise<DeviceInfo> {
+  if (client !== undefined && scope.client !== null && client !== scope.client) throw deviceNotFound();
+  const found = await queryDevices(deps.flux, { client: client ?? scope.client }, lookbackRange(deps), id);
+  if (found.length === 0) throw deviceNotFound();
+  if (found.length > 1)
+    throw ambiguousDevice(
+      id,
+      found.map((d) => d.client),
+    );
+  return found[0]!;
+}
+
+/** The scope of the data queries about one resolved device: its own client, whoever asks. */
+export function deviceScope(device: DeviceInfo): Scope {
+  return { client: device.client };
 }
 
 export function rangeOf(

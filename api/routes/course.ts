@@ -5,6 +5,8 @@ import { queryAggregates } from "../flux/aggregates.js";
 import { queryAnomalies } from "../flux/anomalies.js";
 import {
   anomalyBody,
+  clientParam,
+  conflictResponse,
   deviceId,
   errorResponses,
   notFoundResponse,
@@ -14,7 +16,7 @@ import {
   start,
   stop,
 } from "../schemas.js";
-import { type RouteDeps, iso, newRouter, rangeOf, requireDevice, scopeOf } from "./common.js";
+import { type RouteDeps, deviceScope, iso, newRouter, rangeOf, requireDevice, scopeOf } from "./common.js";
 
 /** Anomaly events listed by /processed_data; `anomaly_count` has them all. */
 const PROCESSED_DATA_EVENTS = 100;
@@ -37,6 +39,7 @@ const processedRoute = createRoute({
   request: {
     query: z.object({
       object_id: deviceId.openapi({ param: { name: "object_id", in: "query", required: true } }),
+      client: clientParam,
       start: start(),
       stop,
     }),
@@ -63,6 +66,7 @@ const processedRoute = createRoute({
     },
     ...errorResponses,
     ...notFoundResponse,
+    ...conflictResponse,
   },
 });
 
@@ -101,10 +105,13 @@ export function courseRouter(deps: RouteDeps) {
       const q = c.req.valid("query");
       const range = rangeOf(deps, q);
       const scope = c.get("scope");
-      const device = await requireDevice(deps, scope, q.object_id);
+      const device = await requireDevice(deps, scope, q.object_id, q.client);
       const [{ groups, source }, anomalies] = await Promise.all([
-        queryAggregates(deps.flux, scope, range, "metric", device.id, deps.now()),
-        queryAnomalies(deps.flux, scope, range, { device: device.id, limit: PROCESSED_DATA_EVENTS }),
+        queryAggregates(deps.flux, deviceScope(device), range, "metric", device.id, deps.now()),
+        queryAnomalies(deps.flux, deviceScope(device), range, {
+          device: device.id,
+          limit: PROCESSED_DATA_EVENTS,
+        }),
       ]);
       return c.json(
         {

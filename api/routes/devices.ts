@@ -3,6 +3,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { queryDevices } from "../flux/devices.js";
 import {
+  clientParam,
+  conflictResponse,
   deviceBody,
   deviceParams,
   errorResponses,
@@ -17,6 +19,8 @@ const listRoute = createRoute({
   path: "/v1/devices",
   tags: ["devices"],
   summary: "The calling client's devices (an admin key: every client's)",
+  description:
+    "A device is the pair (client, id): when several clients hold the same id, an admin key lists each as a device of its own.",
   security,
   responses: {
     200: {
@@ -37,7 +41,7 @@ const getRoute = createRoute({
   tags: ["devices"],
   summary: "One device: type, last reading, last seen",
   security,
-  request: { params: deviceParams },
+  request: { params: deviceParams, query: z.object({ client: clientParam }) },
   responses: {
     200: {
       description: "The device",
@@ -45,6 +49,7 @@ const getRoute = createRoute({
     },
     ...errorResponses,
     ...notFoundResponse,
+    ...conflictResponse,
   },
 });
 
@@ -55,7 +60,12 @@ export function devicesRouter(deps: RouteDeps) {
       return c.json({ scope: scopeOf(c), count: devices.length, devices: devices.map(deviceJson) }, 200);
     })
     .openapi(getRoute, async (c) => {
-      const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id);
+      const device = await requireDevice(
+        deps,
+        c.get("scope"),
+        c.req.valid("param").id,
+        c.req.valid("query").client,
+      );
       return c.json({ scope: scopeOf(c), device: deviceJson(device) }, 200);
     });
 }

@@ -4,6 +4,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { everyForSource, querySeriesAuto } from "../flux/rollup.js";
 import { badRequest } from "../errors.js";
 import {
+  clientParam,
+  conflictResponse,
   deviceParams,
   errorResponses,
   every,
@@ -17,7 +19,16 @@ import {
   stop,
 } from "../schemas.js";
 import { type TimeRange, autoEvery, formatDuration, parseEvery, windowCount } from "../time-range.js";
-import { type RouteDeps, iso, mainMetric, newRouter, rangeOf, requireDevice, scopeOf } from "./common.js";
+import {
+  type RouteDeps,
+  deviceScope,
+  iso,
+  mainMetric,
+  newRouter,
+  rangeOf,
+  requireDevice,
+  scopeOf,
+} from "./common.js";
 
 const route = createRoute({
   method: "get",
@@ -27,7 +38,10 @@ const route = createRoute({
   description:
     '`every` defaults to the smallest whole-second window (at least 1m) that keeps the answer within API_MAX_POINTS (default 1000) points; an explicit `every` that would exceed it is a 400. A range longer than API_ROLLUP_AFTER (default 7d) reads the hourly rollup (`source: "rollup"`): the default `every` is then rounded up to whole hours; an explicit `every` that is not whole hours, or `fn=last`, reads raw data.',
   security,
-  request: { params: deviceParams, query: z.object({ metric, start: start(), stop, every, fn: seriesFn }) },
+  request: {
+    params: deviceParams,
+    query: z.object({ client: clientParam, metric, start: start(), stop, every, fn: seriesFn }),
+  },
   responses: {
     200: {
       description: "The downsampled series, oldest first",
@@ -36,6 +50,7 @@ const route = createRoute({
           schema: z.object({
             scope: scopeBody,
             device: z.string(),
+            client: z.string(),
             metric: z.string(),
             fn: z.string(),
             every: z.string(),
@@ -49,18 +64,14 @@ const route = createRoute({
     },
     ...errorResponses,
     ...notFoundResponse,
+    ...conflictResponse,
   },
 });
 
 /** `every` from the request (capped) or chosen to fit the cap. */
-export function everyFor(
-  text: string | undefined,
-  range: TimeRange,
-  maxPoints: number,
-  maxRangeMs: number,
-): number {
+export function everyFor(text: string | undefined, range: TimeRange, maxPoints: number): number {
   if (text === undefined) return autoEvery(range, maxPoints);
-  const ms = parseEvery(text, maxRangeMs);
+  const ms = parseEvery(text);
   const windows = windowCount(range, ms);
   if (windows > maxPoints)
     throw badRequest(
@@ -77,14 +88,14 @@ export function seriesRouter(deps: RouteDeps) {
     const everyMs = everyForSource(
       deps.flux,
       range,
-      everyFor(q.every, range, deps.limits.maxPoints, deps.limits.maxRangeMs),
+      everyFor(q.every, range, deps.limits.maxPoints),
       q.every !== undefined,
     );
-    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id);
+    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client);
     const m = q.metric ?? mainMetric(device.type);
     const { points, source } = await querySeriesAuto(
       deps.flux,
-      c.get("scope"),
+      deviceScope(device),
       device.id,
       m,
       range,
@@ -96,6 +107,7 @@ export function seriesRouter(deps: RouteDeps) {
       {
         scope: scopeOf(c),
         device: device.id,
+        client: device.client,
         metric: m,
         fn: q.fn,
         every: formatDuration(everyMs),

@@ -4,6 +4,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { queryAggregates } from "../flux/aggregates.js";
 import {
   aggregateBody,
+  clientParam,
+  conflictResponse,
   deviceParams,
   errorResponses,
   notFoundResponse,
@@ -13,7 +15,7 @@ import {
   start,
   stop,
 } from "../schemas.js";
-import { type RouteDeps, iso, newRouter, rangeOf, requireDevice, scopeOf } from "./common.js";
+import { type RouteDeps, deviceScope, iso, newRouter, rangeOf, requireDevice, scopeOf } from "./common.js";
 
 const route = createRoute({
   method: "get",
@@ -21,7 +23,7 @@ const route = createRoute({
   tags: ["devices"],
   summary: "Statistics per metric of a device's readings over start..stop",
   security,
-  request: { params: deviceParams, query: z.object({ start: start(), stop }) },
+  request: { params: deviceParams, query: z.object({ client: clientParam, start: start(), stop }) },
   responses: {
     200: {
       description: "Per metric: mean, min, max, sample stddev, count (metrics without readings are absent)",
@@ -42,16 +44,18 @@ const route = createRoute({
     },
     ...errorResponses,
     ...notFoundResponse,
+    ...conflictResponse,
   },
 });
 
 export function statsRouter(deps: RouteDeps) {
   return newRouter().openapi(route, async (c) => {
-    const range = rangeOf(deps, c.req.valid("query"));
-    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id);
+    const q = c.req.valid("query");
+    const range = rangeOf(deps, q);
+    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client);
     const { groups, source } = await queryAggregates(
       deps.flux,
-      c.get("scope"),
+      deviceScope(device),
       range,
       "metric",
       device.id,

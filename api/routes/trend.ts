@@ -5,6 +5,8 @@ import { linearRegression, linearRegressionLine, mean, rSquared } from "simple-s
 import { everyForSource, querySeriesAuto } from "../flux/rollup.js";
 import type { SeriesPoint } from "../flux/series.js";
 import {
+  clientParam,
+  conflictResponse,
   deviceParams,
   errorResponses,
   every,
@@ -16,7 +18,16 @@ import {
   start,
 } from "../schemas.js";
 import { formatDuration } from "../time-range.js";
-import { type RouteDeps, iso, mainMetric, newRouter, rangeOf, requireDevice, scopeOf } from "./common.js";
+import {
+  type RouteDeps,
+  deviceScope,
+  iso,
+  mainMetric,
+  newRouter,
+  rangeOf,
+  requireDevice,
+  scopeOf,
+} from "./common.js";
 import { everyFor } from "./series.js";
 
 /** The trend's default window. */
@@ -57,7 +68,10 @@ const route = createRoute({
   summary: "Trend of a metric from start to now: slope per hour and direction",
   description: `Linear regression (simple-statistics) over the series downsampled with mean per \`every\` (default 10m, or the smallest step that keeps the range within API_MAX_POINTS; whole hours when start is further back than API_ROLLUP_AFTER, default 7d: then complete hours are read from the hourly rollup, \`source: "rollup+raw"\`). direction is "flat" when the fitted change over the window is within ${FLAT_RELATIVE_CHANGE * 100} % of the mean level, "unknown" below 2 points.`,
   security,
-  request: { params: deviceParams, query: z.object({ metric, start: start("-6h"), every }) },
+  request: {
+    params: deviceParams,
+    query: z.object({ client: clientParam, metric, start: start("-6h"), every }),
+  },
   responses: {
     200: {
       description: "The trend",
@@ -66,6 +80,7 @@ const route = createRoute({
           schema: z.object({
             scope: scopeBody,
             device: z.string(),
+            client: z.string(),
             metric: z.string(),
             start: z.string(),
             stop: z.string(),
@@ -81,6 +96,7 @@ const route = createRoute({
     },
     ...errorResponses,
     ...notFoundResponse,
+    ...conflictResponse,
   },
 });
 
@@ -95,18 +111,15 @@ export function trendRouter(deps: RouteDeps) {
         ? everyForSource(
             deps.flux,
             range,
-            Math.max(
-              TREND_EVERY_MS,
-              everyFor(undefined, range, deps.limits.maxPoints, deps.limits.maxRangeMs),
-            ),
+            Math.max(TREND_EVERY_MS, everyFor(undefined, range, deps.limits.maxPoints)),
             false,
           )
-        : everyFor(q.every, range, deps.limits.maxPoints, deps.limits.maxRangeMs);
-    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id);
+        : everyFor(q.every, range, deps.limits.maxPoints);
+    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client);
     const m = q.metric ?? mainMetric(device.type);
     const { points, source } = await querySeriesAuto(
       deps.flux,
-      c.get("scope"),
+      deviceScope(device),
       device.id,
       m,
       range,
@@ -119,6 +132,7 @@ export function trendRouter(deps: RouteDeps) {
       {
         scope: scopeOf(c),
         device: device.id,
+        client: device.client,
         metric: m,
         start: iso(range.startMs),
         stop: iso(range.stopMs),
