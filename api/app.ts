@@ -5,7 +5,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { Logger } from "../shared/log.js";
 import type { KeyStore } from "./auth/keys.js";
-import type { ApiEnv } from "./env.js";
+import type { ApiContext } from "./context.js";
 import type { FluxContext } from "./flux/scope.js";
 import type { ApiMetrics } from "./metrics.js";
 import { authenticate } from "./middleware/auth.js";
@@ -55,10 +55,10 @@ export const OPENAPI_INFO = {
   },
 };
 
-export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
+export function createApp(deps: AppDeps): OpenAPIHono<ApiContext> {
   const now = deps.now ?? Date.now;
   const routeDeps: RouteDeps = { flux: deps.flux, limits: deps.limits, now };
-  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+  const app = new OpenAPIHono<ApiContext>({ defaultHook: validationHook });
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "apiKey",

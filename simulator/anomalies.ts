@@ -2,7 +2,7 @@
 // device; a hash of (seed, device, slot) decides whether the slot holds one
 // anomaly episode, its kind, start and length. Nothing is stored: the truth
 // for any window, and the anomalous value of any minute, are recomputed.
-import type { Device } from "./fleet.js";
+import type { SimDevice } from "./fleet.js";
 import { hash32, hashUnit, round2 } from "./random.js";
 import { historyMetric, normalValue, type Metric } from "./signal.js";
 
@@ -33,7 +33,12 @@ export interface Episode {
 
 const SALT = 0xa70a;
 
-export function episodeInSlot(seed: number, device: Device, slot: number, rate: number): Episode | undefined {
+export function episodeInSlot(
+  seed: number,
+  device: SimDevice,
+  slot: number,
+  rate: number,
+): Episode | undefined {
   if (rate <= 0 || slot < 0) return undefined;
   const chance = Math.min(1, rate * SLOT_MINUTES);
   if (hashUnit(seed, device.index, slot, SALT, 0) >= chance) return undefined;
@@ -52,7 +57,12 @@ export function episodeInSlot(seed: number, device: Device, slot: number, rate: 
 }
 
 /** The episode covering `minute` for this device, if any. */
-export function episodeAt(seed: number, device: Device, minute: number, rate: number): Episode | undefined {
+export function episodeAt(
+  seed: number,
+  device: SimDevice,
+  minute: number,
+  rate: number,
+): Episode | undefined {
   const ep = episodeInSlot(seed, device, Math.floor(minute / SLOT_MINUTES), rate);
   return ep && minute >= ep.start && minute < ep.start + ep.minutes ? ep : undefined;
 }
@@ -60,7 +70,7 @@ export function episodeAt(seed: number, device: Device, minute: number, rate: nu
 /** Episodes overlapping [fromMinute, toMinute] (inclusive), oldest first. */
 export function episodesBetween(
   seed: number,
-  device: Device,
+  device: SimDevice,
   fromMinute: number,
   toMinute: number,
   rate: number,
@@ -87,7 +97,7 @@ export function episodesBetween(
  */
 export function realisticValue(
   seed: number,
-  device: Device,
+  device: SimDevice,
   metric: Metric,
   minute: number,
   rate: number,

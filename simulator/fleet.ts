@@ -1,11 +1,11 @@
 // The fleet: the reference's six objects by default, or a generated fleet of
 // any size whose members are computed from their index on demand (nothing is
 // stored per device, so 20,000 devices cost no more memory than 6).
+import { DEVICE_TYPES, type DeviceType } from "../shared/schema.js";
 
-export const DEVICE_TYPES = ["temperature_sensor", "humidity_sensor", "activity_tracker"] as const;
-export type DeviceType = (typeof DEVICE_TYPES)[number];
+export { DEVICE_TYPES, type DeviceType };
 
-export interface Device {
+export interface SimDevice {
   /** 1-based position in the fleet; seeds every per-device value. */
   readonly index: number;
   readonly id: string;
@@ -19,11 +19,11 @@ export interface Fleet {
   /** "reference" = the upstream's six objects; "generated" = --devices/--clients. */
   readonly kind: "reference" | "generated";
   /** 1-based; undefined outside 1..size. */
-  at(index: number): Device | undefined;
-  byId(id: string): Device | undefined;
+  at(index: number): SimDevice | undefined;
+  byId(id: string): SimDevice | undefined;
   /** Devices of a client, in index order; empty when the client is unknown. */
-  byClient(client: string): Device[];
-  all(): Iterable<Device>;
+  byClient(client: string): SimDevice[];
+  all(): Iterable<SimDevice>;
 }
 
 /** The upstream's table, verbatim. */
@@ -44,12 +44,12 @@ export function parseIndex(prefix: string, id: string): number | undefined {
   return Number(digits);
 }
 
-function* iterate(fleet: Fleet): Iterable<Device> {
+function* iterate(fleet: Fleet): Iterable<SimDevice> {
   for (let i = 1; i <= fleet.size; i++) yield fleet.at(i)!;
 }
 
 export function referenceFleet(): Fleet {
-  const devices: Device[] = REFERENCE.map(([client, type], i) => ({
+  const devices: SimDevice[] = REFERENCE.map(([client, type], i) => ({
     index: i + 1,
     id: `device_${i + 1}`,
     client,
@@ -73,7 +73,7 @@ export function referenceFleet(): Fleet {
  * every type (cycling on i itself would give a client a single type when
  * `clients` is a multiple of 3).
  */
-export function generatedDevice(index: number, clients: number): Device {
+export function generatedDevice(index: number, clients: number): SimDevice {
   return {
     index,
     id: `device_${index}`,
@@ -100,7 +100,7 @@ export function generatedFleet(devices: number, clients: number): Fleet {
     },
     byClient: (client) => {
       const c = parseIndex("client", client);
-      const out: Device[] = [];
+      const out: SimDevice[] = [];
       if (c === undefined || c > clients) return out;
       for (let i = c; i <= devices; i += clients) out.push(generatedDevice(i, clients));
       return out;

@@ -1,15 +1,15 @@
 // What a device reads at an instant, in either signal mode.
 import { minuteOf } from "./clock.js";
-import type { Device } from "./fleet.js";
+import type { SimDevice } from "./fleet.js";
 import { realisticValue } from "./anomalies.js";
 import type { Rng } from "./random.js";
 import { faithfulHistoryValue, faithfulMetrics, historyMetric, type Metrics } from "./signal.js";
 
 export interface Readings {
   /** The current reading's metrics at `ms`. */
-  metrics(device: Device, ms: number): Metrics;
+  metrics(device: SimDevice, ms: number): Metrics;
   /** A history entry's value at `ms`. */
-  historyValue(device: Device, ms: number): number;
+  historyValue(device: SimDevice, ms: number): number;
 }
 
 /** Fresh uniform draws on every call, as the upstream does. */
@@ -22,7 +22,7 @@ export function faithfulReadings(rng: Rng): Readings {
 
 /** Values are functions of (seed, device, minute): the same minute reads the same on every call. */
 export function realisticReadings(seed: number, anomalyRate: number): Readings {
-  const value = (device: Device, metric: Parameters<typeof realisticValue>[2], ms: number) =>
+  const value = (device: SimDevice, metric: Parameters<typeof realisticValue>[2], ms: number) =>
     realisticValue(seed, device, metric, minuteOf(ms), anomalyRate);
   return {
     metrics: (device, ms) => ({

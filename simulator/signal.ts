@@ -4,7 +4,9 @@
 import type { DeviceType } from "./fleet.js";
 import { hashUnit, randFloat2, randInt, round2, type Rng } from "./random.js";
 
-export type Metric = "temperature" | "humidity" | "activity_level" | "battery_level";
+import type { Metric } from "../shared/schema.js";
+
+export type { Metric };
 
 export interface Metrics {
   temperature: number | null;

@@ -2,7 +2,7 @@
 // seed (never stored), in the served timestamp format.
 import { episodesBetween, realisticValue, type AnomalyKind } from "./anomalies.js";
 import { MINUTE_MS, formatTimestamp } from "./clock.js";
-import type { Device, DeviceType } from "./fleet.js";
+import type { SimDevice, DeviceType } from "./fleet.js";
 import type { Metric } from "./signal.js";
 
 export interface TruthEntry {
@@ -21,7 +21,7 @@ export interface TruthEntry {
 
 export function truthEntries(
   seed: number,
-  devices: Iterable<Device>,
+  devices: Iterable<SimDevice>,
   fromMinute: number,
   toMinute: number,
   rate: number,

@@ -5,7 +5,8 @@ import { ANOMALY_FIELD, type AnomalyRule, MEASUREMENT, TAG } from "../../shared/
 import type { TimeRange } from "../time-range.js";
 import { type FluxContext, type Scope, clientFilter, deviceFilter, num, rangeCall } from "./scope.js";
 
-export interface AnomalyEvent {
+/** An anomaly event as the API reads it back from InfluxDB (the ingester's is ingest/transforms/anomaly-rules.ts AnomalyEvent). */
+export interface StoredAnomaly {
   time: string;
   device: string;
   client: string;
@@ -42,7 +43,7 @@ export async function queryAnomalies(
   scope: Scope,
   range: TimeRange,
   opts: { device?: string; rule?: AnomalyRule; limit: number },
-): Promise<{ total: number; events: AnomalyEvent[] }> {
+): Promise<{ total: number; events: StoredAnomaly[] }> {
   const rows = await ctx.runner.rows<EventRow>(flux`
     data = from(bucket: ${ctx.bucket})
       |> ${rangeCall(range)}
@@ -59,7 +60,7 @@ export async function queryAnomalies(
       |> limit(n: ${opts.limit})
       |> yield(name: "events")`);
   let total = 0;
-  const events: AnomalyEvent[] = [];
+  const events: StoredAnomaly[] = [];
   for (const r of rows) {
     if (r.result === "total") total = num(r._value) ?? 0;
     else

@@ -2,7 +2,7 @@
 // `Authorization: Bearer <key>`. Sets the principal and the data scope.
 import type { MiddlewareHandler } from "hono";
 import type { KeyStore } from "../auth/keys.js";
-import type { ApiEnv } from "../env.js";
+import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
 
 const unauthorized = () =>
@@ -22,7 +22,7 @@ export function presentedKey(headers: { get(name: string): string | null | undef
   return m?.[1];
 }
 
-export function authenticate(keys: KeyStore): MiddlewareHandler<ApiEnv> {
+export function authenticate(keys: KeyStore): MiddlewareHandler<ApiContext> {
   return async (c, next) => {
     const key = presentedKey(c.req.raw.headers);
     const principal = key === undefined ? undefined : keys.lookup(key);

@@ -1,11 +1,11 @@
 // Per-key rate limit, after authentication: each client (or admin) has its
 // own bucket, so one noisy key never slows another.
 import type { MiddlewareHandler } from "hono";
-import type { ApiEnv } from "../env.js";
+import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import type { RateLimiter } from "../rate-limit.js";
 
-export function rateLimit(limiter: RateLimiter, now: () => number): MiddlewareHandler<ApiEnv> {
+export function rateLimit(limiter: RateLimiter, now: () => number): MiddlewareHandler<ApiContext> {
   return async (c, next) => {
     const p = c.get("principal");
     const id = p.kind === "client" ? `client:${p.client}` : `admin:${p.name}`;

@@ -3,7 +3,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { DEVICE_TYPES, type DeviceType, HISTORY_METRIC, type Metric } from "../../shared/schema.js";
-import type { ApiEnv } from "../env.js";
+import type { ApiContext } from "../context.js";
 import { ambiguousDevice, deviceNotFound } from "../errors.js";
 import { type DeviceInfo, queryDevices } from "../flux/devices.js";
 import type { FluxContext, Scope } from "../flux/scope.js";
@@ -22,11 +22,11 @@ export interface RouteDeps {
   now: () => number;
 }
 
-export function newRouter(): OpenAPIHono<ApiEnv> {
-  return new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+export function newRouter(): OpenAPIHono<ApiContext> {
+  return new OpenAPIHono<ApiContext>({ defaultHook: validationHook });
 }
 
-export function scopeOf(c: Context<ApiEnv>) {
+export function scopeOf(c: Context<ApiContext>) {
   const p = c.get("principal");
   return { client: p.kind === "client" ? p.client : null, admin: p.kind === "admin" };
 }

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { createRoute, z } from "@hono/zod-openapi";
 import { swaggerUI } from "@hono/swagger-ui";
 import type { MiddlewareHandler } from "hono";
-import type { ApiEnv } from "../env.js";
+import type { ApiContext } from "../context.js";
 import { errorBody } from "../schemas.js";
 import { newRouter } from "./common.js";
 
@@ -78,7 +78,7 @@ export function docsRouter() {
   const page = swaggerUI({
     url: "/openapi.json",
     baseUrl: ASSETS_BASE,
-  }) as unknown as MiddlewareHandler<ApiEnv>;
+  }) as unknown as MiddlewareHandler<ApiContext>;
   return newRouter()
     .openapi(pageRoute, async (c) => (await page(c, () => Promise.resolve())) as Response)
     .openapi(assetRoute, async (c) => {

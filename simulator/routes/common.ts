@@ -26,6 +26,6 @@ export interface RequestCounts {
   history: number;
 }
 
-export function badRequest(c: Context, error: string) {
+export function answerBadRequest(c: Context, error: string) {
   return c.json({ error }, 400);
 }

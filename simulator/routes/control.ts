@@ -3,9 +3,9 @@
 import { Hono } from "hono";
 import { MINUTE_MS, formatTimestamp, minuteOf, parseTimestamp } from "../clock.js";
 import { faultPatchSchema } from "../faults.js";
-import type { Device } from "../fleet.js";
+import type { SimDevice } from "../fleet.js";
 import { truthEntries } from "../truth.js";
-import { type RequestCounts, type SimEnv, type SimulatorParts, badRequest } from "./common.js";
+import { type RequestCounts, type SimEnv, type SimulatorParts, answerBadRequest } from "./common.js";
 
 /** Truth requests may scan at most this many device-slots (20-minute windows). */
 const MAX_TRUTH_WORK = 2_000_000;
@@ -36,11 +36,11 @@ export function controlRouter(parts: SimulatorParts, requests: RequestCounts): H
     try {
       body = await c.req.json();
     } catch {
-      return badRequest(c, "expected a JSON object of fault settings");
+      return answerBadRequest(c, "expected a JSON object of fault settings");
     }
     const parsed = faultPatchSchema.safeParse(body);
     if (!parsed.success)
-      return badRequest(
+      return answerBadRequest(
         c,
         parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "),
       );
@@ -50,12 +50,12 @@ export function controlRouter(parts: SimulatorParts, requests: RequestCounts): H
   sim.get("/truth", (c) => {
     const q = c.req.query();
     const toMs = q.to === undefined ? now() : parseTimestamp(q.to);
-    if (toMs === null) return badRequest(c, "to: expected an ISO-8601 timestamp");
+    if (toMs === null) return answerBadRequest(c, "to: expected an ISO-8601 timestamp");
     const fromMs =
       q.from === undefined ? toMs - DEFAULT_TRUTH_WINDOW_MIN * MINUTE_MS : parseTimestamp(q.from);
-    if (fromMs === null) return badRequest(c, "from: expected an ISO-8601 timestamp");
-    if (fromMs > toMs) return badRequest(c, "from must not be after to");
-    let devices: Iterable<Device> = fleet.all();
+    if (fromMs === null) return answerBadRequest(c, "from: expected an ISO-8601 timestamp");
+    if (fromMs > toMs) return answerBadRequest(c, "from must not be after to");
+    let devices: Iterable<SimDevice> = fleet.all();
     let count = fleet.size;
     if (q.device !== undefined) {
       const device = fleet.byId(q.device);
@@ -66,7 +66,7 @@ export function controlRouter(parts: SimulatorParts, requests: RequestCounts): H
     const fromMin = minuteOf(fromMs);
     const toMin = minuteOf(toMs);
     if (count * ((toMin - fromMin) / 20 + 2) > MAX_TRUTH_WORK)
-      return badRequest(c, "window too large for this many devices: narrow from/to or name a device");
+      return answerBadRequest(c, "window too large for this many devices: narrow from/to or name a device");
     if (options.signal !== "realistic") return c.json({ anomalies: [] });
     return c.json({ anomalies: truthEntries(seed, devices, fromMin, toMin, options.anomalyRate) });
   });

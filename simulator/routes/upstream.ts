@@ -4,8 +4,8 @@
 import { type Context, Hono } from "hono";
 import { MINUTE_MS, formatTimestamp, parseTimestamp } from "../clock.js";
 import type { PayloadKind } from "../faults.js";
-import type { Device } from "../fleet.js";
-import { type SimEnv, type SimulatorParts, badRequest } from "./common.js";
+import type { SimDevice } from "../fleet.js";
+import { type SimEnv, type SimulatorParts, answerBadRequest } from "./common.js";
 
 export const HISTORY_LENGTH = 10;
 export const MAX_HISTORY = 10_000;
@@ -15,7 +15,7 @@ const WELCOME = {
   hint: "Essayez /iot_objects pour la liste des objets, /iot_objects/<id> pour une mesure et /iot_objects/<id>/history pour l'historique.",
 };
 
-const describe = (d: Device) => ({ id: d.id, client: d.client, type: d.type });
+const describe = (d: SimDevice) => ({ id: d.id, client: d.client, type: d.type });
 
 export function upstreamRouter(parts: SimulatorParts): Hono<SimEnv> {
   const { options, fleet, now, readings, faults } = parts;
@@ -61,12 +61,12 @@ export function upstreamRouter(parts: SimulatorParts): Hono<SimEnv> {
       const { limit, since: sinceText } = c.req.query();
       if (limit !== undefined) {
         if (!/^\d{1,6}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_HISTORY)
-          return badRequest(c, `limit: expected an integer in 1..${MAX_HISTORY}`);
+          return answerBadRequest(c, `limit: expected an integer in 1..${MAX_HISTORY}`);
         count = Number(limit);
       }
       if (sinceText !== undefined) {
         const parsed = parseTimestamp(sinceText);
-        if (parsed === null) return badRequest(c, "since: expected an ISO-8601 timestamp");
+        if (parsed === null) return answerBadRequest(c, "since: expected an ISO-8601 timestamp");
         since = parsed;
         if (limit === undefined) count = MAX_HISTORY;
       }

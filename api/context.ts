@@ -2,7 +2,7 @@
 import type { Principal } from "./auth/keys.js";
 import type { Scope } from "./flux/scope.js";
 
-export interface ApiEnv {
+export interface ApiContext {
   Variables: {
     principal: Principal;
     scope: Scope;
