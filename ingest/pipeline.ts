@@ -41,6 +41,8 @@ export interface PipelineDeps extends ChainStages {
   metrics: IngestMetrics;
   log: Logger;
   concurrency: number;
+  /** Lines per spooled batch within a cycle (default 10,000); memory is bounded by it. */
+  batchLines?: number;
   now?: () => number;
   /** Sharded ingestion: only the devices this replica owns are pulled (absent = all). */
   shard?: ShardFilter;
@@ -67,11 +69,27 @@ export const FORGET_AFTER_CYCLES = 10;
 
 type PulledDevice = DeviceFetch & { rejected: Rejected[] };
 
-/** One cycle's output: what goes to the sink, and what moves the watermarks once it is there. */
+/** Lines per spooled batch within a cycle (the sink's own write batch by default, INGEST_BATCH_SIZE). */
+const BATCH_LINES = 10_000;
+
+/** Part of a cycle's output: what goes to the sink, and what moves the watermarks once it is there. */
 interface Batch {
   lines: string[];
   accepted: Sample[];
   anomalies: AnomalyEvent[];
+}
+
+const newBatch = (): Batch => ({ lines: [], accepted: [], anomalies: [] });
+
+interface CycleState {
+  report: CycleReport;
+  nowUs: number;
+  /** The batch devices are added to. */
+  batch: Batch;
+  /** The chain of batch deliveries, one at a time. */
+  delivering?: Promise<void>;
+  /** The first spool failure; the cycle throws it once every pull has settled. */
+  error?: unknown;
 }
 
 function emptyReport(listed: ParsedList<Device>, fleet: number | undefined): CycleReport {
@@ -99,18 +117,29 @@ export class Pipeline {
     this.limit = pLimit(deps.concurrency);
   }
 
-  /** Runs one cycle; throws only when the fleet itself cannot be listed or the batch cannot be spooled. */
+  /**
+   * Runs one cycle; throws when the fleet itself cannot be listed or a batch
+   * cannot be spooled. Each device is transformed as soon as it is pulled, and
+   * its lines are spooled in batches of `batchLines`: memory stays bounded by
+   * one batch and the requests in flight, whatever the fleet's size.
+   */
   async runCycle(): Promise<CycleReport> {
     const { fleet, listed } = await this.discover();
     const report = emptyReport(listed, this.deps.shard ? fleet : undefined);
     const devices = this.updateFleet(listed.items, listed.rejected, report);
     this.deps.metrics.devices.set(this.fleet.size);
-    const fetched = await Promise.all(devices.map((device) => this.pull(device)));
-    const batch = this.transform(devices, fetched, report);
-    await this.deliver(batch);
-    report.samples = batch.accepted.length;
-    report.anomalies = batch.anomalies.length;
-    report.lines = batch.lines.length;
+    const cycle: CycleState = { report, nowUs: (this.deps.now?.() ?? Date.now()) * 1000, batch: newBatch() };
+    await Promise.all(
+      devices.map(async (device) => {
+        const pulled = await this.pull(device);
+        this.transform(device, pulled, cycle);
+        if (cycle.batch.lines.length >= (this.deps.batchLines ?? BATCH_LINES)) await this.deliver(cycle);
+      }),
+    );
+    await this.deliver(cycle);
+    if (cycle.error) throw cycle.error;
+    await this.deps.checkpoint.save(this.deps.watermarks);
+    void this.deps.sink.drain();
     this.deps.metrics.duplicatesSkipped.inc(report.duplicates);
     this.deps.metrics.invalidDropped.inc(report.invalid);
     return report;
@@ -132,40 +161,53 @@ export class Pipeline {
     return { fleet, listed };
   }
 
-  /** Each device through the transform chain, then the cycle's anomalies encoded. */
-  private transform(devices: Device[], fetched: PulledDevice[], report: CycleReport): Batch {
+  /** One device through the transform chain, into the cycle's open batch. */
+  private transform(device: Device, pulled: PulledDevice, cycle: CycleState): void {
     const { log, metrics } = this.deps;
-    const batch: Batch = { lines: [], accepted: [], anomalies: [] };
-    const nowUs = (this.deps.now?.() ?? Date.now()) * 1000;
-    for (const [i, device] of devices.entries()) {
-      const result = fetched[i]!;
-      report.failedDevices += result.failed;
-      report.invalid += result.rejected.length;
-      for (const r of result.rejected)
-        log.warn({ device: device.id, reason: r.reason }, "dropped invalid entry");
-      const out = transformDevice(device, result, this.deps, nowUs);
-      report.duplicates += out.duplicates;
-      for (const sample of out.fresh) metrics.samplesAccepted.inc({ metric: sample.metric });
-      batch.lines.push(...out.lines);
-      batch.accepted.push(...out.fresh);
-      batch.anomalies.push(...out.anomalies);
-    }
-    for (const e of batch.anomalies) {
-      batch.lines.push(anomalyLine(e));
-      metrics.anomalies.inc({ rule: e.rule });
-    }
-    return batch;
+    const { report, batch } = cycle;
+    report.failedDevices += pulled.failed;
+    report.invalid += pulled.rejected.length;
+    for (const r of pulled.rejected)
+      log.warn({ device: device.id, reason: r.reason }, "dropped invalid entry");
+    // After a failed spool nothing more is judged: those samples are pulled again next cycle.
+    if (cycle.error) return;
+    const out = transformDevice(device, pulled, this.deps, cycle.nowUs);
+    report.duplicates += out.duplicates;
+    for (const sample of out.fresh) metrics.samplesAccepted.inc({ metric: sample.metric });
+    for (const line of out.lines) batch.lines.push(line);
+    for (const sample of out.fresh) batch.accepted.push(sample);
+    for (const event of out.anomalies) batch.anomalies.push(event);
   }
 
-  /** Spools the batch, announces its anomalies, then moves and saves the watermarks. */
-  private async deliver(batch: Batch): Promise<void> {
-    const { sink, notifier, watermarks, checkpoint } = this.deps;
-    if (batch.lines.length > 0) await sink.enqueue(batch.lines);
-    // Only spooled events are announced: a receiver never hears of an anomaly that could still be lost.
-    if (batch.anomalies.length > 0) await notifier?.notify(batch.anomalies);
-    watermarks.advance(batch.accepted);
-    await checkpoint.save(watermarks);
-    void sink.drain();
+  /**
+   * Spools the open batch (one at a time), announces its anomalies, then moves
+   * the watermarks of its samples: a sample's watermark never moves before
+   * its line is durable. A failure is kept for runCycle to throw.
+   */
+  private deliver(cycle: CycleState): Promise<void> {
+    const batch = cycle.batch;
+    cycle.batch = newBatch();
+    cycle.delivering = (cycle.delivering ?? Promise.resolve()).then(async () => {
+      if (cycle.error || (batch.lines.length === 0 && batch.anomalies.length === 0)) return;
+      const { sink, notifier, watermarks, metrics } = this.deps;
+      for (const e of batch.anomalies) {
+        batch.lines.push(anomalyLine(e));
+        metrics.anomalies.inc({ rule: e.rule });
+      }
+      try {
+        await sink.enqueue(batch.lines);
+      } catch (err) {
+        cycle.error = err;
+        return;
+      }
+      // Only spooled events are announced: a receiver never hears of an anomaly that could still be lost.
+      if (batch.anomalies.length > 0) await notifier?.notify(batch.anomalies);
+      watermarks.advance(batch.accepted);
+      cycle.report.samples += batch.accepted.length;
+      cycle.report.anomalies += batch.anomalies.length;
+      cycle.report.lines += batch.lines.length;
+    });
+    return cycle.delivering;
   }
 
   /**

@@ -52,9 +52,13 @@ class FakeSource implements PipelineSource {
 
 class FakeSink implements PipelineSink {
   lines: string[] = [];
+  batches = 0;
   refuse = false;
+  /** Refuses the batch with this number (1-based), once. */
+  refuseBatch = 0;
   enqueue(lines: readonly string[]) {
-    if (this.refuse) return Promise.reject(new Error("disk full"));
+    this.batches++;
+    if (this.refuse || this.batches === this.refuseBatch) return Promise.reject(new Error("disk full"));
     this.lines.push(...lines);
     return Promise.resolve();
   }
@@ -69,7 +73,7 @@ class FakeCheckpoint implements PipelineCheckpoint {
   }
 }
 
-function setup(opts: { shard?: ShardFilter } = {}) {
+function setup(opts: { shard?: ShardFilter; batchLines?: number } = {}) {
   const grid = new HistoryGrid(MIN_US);
   const source = new FakeSource();
   const sink = new FakeSink();
@@ -90,6 +94,7 @@ function setup(opts: { shard?: ShardFilter } = {}) {
     concurrency: 4,
     now: () => T0_US / 1000 + source.endMin * 60_000,
     ...(opts.shard ? { shard: opts.shard } : {}),
+    ...(opts.batchLines ? { batchLines: opts.batchLines } : {}),
   });
   const readings = () => sink.lines.filter((l) => l.startsWith("reading,"));
   return { source, sink, checkpoint, stats, watermarks, pipeline, readings };
@@ -111,6 +116,26 @@ describe("Pipeline.runCycle", () => {
     const next = await pipeline.runCycle();
     expect([next.samples, next.duplicates]).toEqual([2, 18]);
     expect(readings()).toHaveLength(22);
+  });
+
+  it("spools a large cycle in batches; a batch refused mid-cycle loses nothing and duplicates nothing", async () => {
+    const { source, sink, pipeline, readings } = setup({ batchLines: 25 });
+    source.list.items = Array.from({ length: 12 }, (_, i) => ({
+      id: `device_${i}`,
+      client: "client_1",
+      type: "temperature_sensor" as const,
+    }));
+    sink.refuseBatch = 2;
+    await expect(pipeline.runCycle()).rejects.toThrow("disk full");
+    const first = readings().length;
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(120);
+    const report = await pipeline.runCycle();
+    expect(report.samples + first).toBe(120);
+    expect(sink.batches).toBeGreaterThan(4);
+    const keys = readings().map((l) => l.replace(/ temperature=\S+/, ""));
+    expect(new Set(keys).size).toBe(120);
+    expect(keys).toHaveLength(120);
   });
 
   it("forgets a vanished device's rolling state after FORGET_AFTER_CYCLES absences, not before", async () => {
