@@ -89,7 +89,7 @@ interface CycleState {
   /** The chain of batch deliveries, one at a time. */
   delivering?: Promise<void>;
   /** The first spool failure; the cycle throws it once every pull has settled. */
-  error?: unknown;
+  error?: Error;
 }
 
 function emptyReport(listed: ParsedList<Device>, fleet: number | undefined): CycleReport {
@@ -197,7 +197,7 @@ export class Pipeline {
       try {
         await sink.enqueue(batch.lines);
       } catch (err) {
-        cycle.error = err;
+        cycle.error = err instanceof Error ? err : new Error("the spool refused a batch", { cause: err });
         return;
       }
       // Only spooled events are announced: a receiver never hears of an anomaly that could still be lost.

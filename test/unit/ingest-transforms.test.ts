@@ -153,3 +153,26 @@ describe("SilenceTracker", () => {
     expect(rules).toEqual([null, null, null, "silent", null, "back", null]);
   });
 });
+
+describe("RollingWindow memory", () => {
+  it("holds at most about twice its size however long it runs (a day of minutes, and a week)", () => {
+    for (const minutes of [1440, 10_080]) {
+      const window = new RollingWindow({ kind: "count", size: 60 });
+      let most = 0;
+      for (let m = 0; m < minutes; m++) {
+        window.push(m * MIN_US, m % 7);
+        most = Math.max(most, window.retained);
+      }
+      expect(window.count).toBe(60);
+      expect(most).toBeLessThanOrEqual(2 * 60 + 16);
+    }
+    const timed = new RollingWindow({ kind: "duration", us: 60 * MIN_US });
+    let most = 0;
+    for (let m = 0; m < 10_080; m++) {
+      timed.push(m * MIN_US, 1);
+      most = Math.max(most, timed.retained);
+    }
+    expect(timed.count).toBe(60);
+    expect(most).toBeLessThanOrEqual(2 * 60 + 16);
+  });
+});
