@@ -173,9 +173,11 @@ export class Pipeline {
     if (cycle.error) return;
     const out = transformDevice(device, pulled, this.deps, cycle.nowUs);
     report.duplicates += out.duplicates;
-    for (const sample of out.fresh) metrics.samplesAccepted.inc({ metric: sample.metric });
+    for (const sample of out.fresh) {
+      metrics.samplesAccepted.inc({ metric: sample.metric });
+      batch.accepted.push(sample);
+    }
     for (const line of out.lines) batch.lines.push(line);
-    for (const sample of out.fresh) batch.accepted.push(sample);
     for (const event of out.anomalies) batch.anomalies.push(event);
   }
 
