@@ -152,6 +152,7 @@ export async function resolveCentral(
     if (!(err instanceof HttpError && err.statusCode === 404))
       throw new Error(
         `${where}: cannot read organization ${JSON.stringify(central.org)}: ${describeHttp(err)}`,
+        { cause: err },
       );
   }
   if (!orgID)
@@ -162,7 +163,9 @@ export async function resolveCentral(
   try {
     bucket = await findBucket(new BucketsAPI(client), orgID, central.bucket);
   } catch (err) {
-    throw new Error(`${where}: cannot read bucket ${JSON.stringify(central.bucket)}: ${describeHttp(err)}`);
+    throw new Error(`${where}: cannot read bucket ${JSON.stringify(central.bucket)}: ${describeHttp(err)}`, {
+      cause: err,
+    });
   }
   if (!bucket?.id)
     throw new Error(
