@@ -230,6 +230,7 @@ async function ensureReplicationObject(
   localBucketID: string,
   remoteID: string,
   plan: ReplicationPlan,
+  checkCentral: () => Promise<unknown>,
   changes: string[],
   log: Logger,
 ): Promise<Replication> {
@@ -257,6 +258,7 @@ async function ensureReplicationObject(
   };
   let replication = listed[0];
   if (!replication) {
+    await checkCentral();
     replication = await api.postReplication({
       body: {
         ...desired,
@@ -281,7 +283,7 @@ async function ensureReplicationObject(
       { replication: plan.replicationName, id: replication.id },
       "replication of a deleted bucket replaced",
     );
-    return ensureReplicationObject(api, orgID, localBucketID, remoteID, plan, changes, log);
+    return ensureReplicationObject(api, orgID, localBucketID, remoteID, plan, checkCentral, changes, log);
   }
   const stale =
     replication.remoteID !== desired.remoteID ||
@@ -290,6 +292,8 @@ async function ensureReplicationObject(
     Boolean(replication.dropNonRetryableData) !== desired.dropNonRetryableData ||
     (maxAgeOf(replication) ?? 0) !== desired.maxAgeSeconds;
   if (stale) {
+    // A new central bucket must exist there: checked before the queue is pointed at it.
+    if (remoteBucketNameOf(replication) !== desired.remoteBucketName) await checkCentral();
     replication = await api.patchReplicationByID({ replicationID: replication.id, body: desired });
     changes.push(`updated replication ${replication.id}`);
     log.info(
@@ -328,6 +332,7 @@ export async function ensureReplication(
     localBucketID,
     remote.id,
     plan,
+    central,
     changes,
     log,
   );
