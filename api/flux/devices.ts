@@ -2,10 +2,12 @@
 // points exist with tag client=<client> and device=<id> within the lookback.
 // A device is the pair (client, id): two clients may hold points under the
 // same id (a device moved between clients, or alike names), and an admin,
-// who sees every client, must see them as two devices, never one.
+// who sees every client, must see them as two devices, never one. With edge
+// sites feeding one central InfluxDB, the site is part of it too: the same
+// (client, id) at two sites is two devices, (site, client, id).
 import { flux } from "@influxdata/influxdb-client";
 import { MEASUREMENT, TAG } from "../../shared/schema.js";
-import { type FluxContext, type Scope, clientFilter, deviceFilter, num, rangeCall } from "./scope.js";
+import { type FluxContext, type Scope, scopeFilter, deviceFilter, num, rangeCall } from "./scope.js";
 
 export interface LastValue {
   value: number;
@@ -15,6 +17,8 @@ export interface LastValue {
 export interface DeviceInfo {
   id: string;
   client: string;
+  /** The `site` tag; "" for points without one. */
+  site: string;
   type: string;
   lastSeen: string;
   /** Last value of each metric the device reported. */
@@ -22,6 +26,7 @@ export interface DeviceInfo {
 }
 
 interface Row {
+  site?: string | null;
   client: string;
   device: string;
   type: string;
@@ -30,14 +35,15 @@ interface Row {
   _time: string;
 }
 
-/** The map key of a device: its client and id (NUL never occurs in either, the id patterns exclude it). */
-export function deviceKey(client: string, id: string): string {
-  return `${client}\u0000${id}`;
+/** The map key of a device: its site, client and id (NUL never occurs in any, their patterns exclude it). */
+export function deviceKey(client: string, id: string, site = ""): string {
+  return `${site}\u0000${client}\u0000${id}`;
 }
 
 /**
- * Every device of the scope (or those with id `device`: one per client holding
- * it), with its last reading, newest point per metric. Sorted by id, then client.
+ * Every device of the scope (or those with id `device`: one per client and
+ * site holding it), with its last reading, newest point per metric. Sorted by
+ * id, then client, then site.
  */
 export async function queryDevices(
   ctx: FluxContext,
@@ -48,16 +54,17 @@ export async function queryDevices(
   const rows = await ctx.runner.rows<Row>(flux`
     from(bucket: ${ctx.bucket})
       |> ${rangeCall(lookback)}
-      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${clientFilter(scope)}${deviceFilter(device)})
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${scopeFilter(scope)}${deviceFilter(device)})
       |> last()
-      |> keep(columns: [${TAG.client}, ${TAG.device}, ${TAG.type}, "_field", "_value", "_time"])`);
+      |> keep(columns: [${TAG.site}, ${TAG.client}, ${TAG.device}, ${TAG.type}, "_field", "_value", "_time"])`);
   const byKey = new Map<string, DeviceInfo>();
   for (const r of rows) {
     const value = num(r._value);
-    const key = deviceKey(r.client, r.device);
+    const site = r.site ?? "";
+    const key = deviceKey(r.client, r.device, site);
     let info = byKey.get(key);
     if (!info) {
-      info = { id: r.device, client: r.client, type: r.type, lastSeen: r._time, last: {} };
+      info = { id: r.device, client: r.client, site, type: r.type, lastSeen: r._time, last: {} };
       byKey.set(key, info);
     }
     // RFC 3339 UTC strings from InfluxDB compare in time order as text only at equal
@@ -73,6 +80,7 @@ export async function queryDevices(
   return [...byKey.values()].sort(
     (a, b) =>
       a.id.localeCompare(b.id, "en", { numeric: true }) ||
-      a.client.localeCompare(b.client, "en", { numeric: true }),
+      a.client.localeCompare(b.client, "en", { numeric: true }) ||
+      a.site.localeCompare(b.site, "en", { numeric: true }),
   );
 }
