@@ -157,6 +157,7 @@ export async function startIngester(
         metrics.replication,
         log,
         cfg.edge.statusIntervalMs,
+        cfg.edge.site,
       )
     : undefined;
   const replicationKeeper = replication

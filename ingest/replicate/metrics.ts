@@ -1,11 +1,13 @@
 // The replication's status as Prometheus gauges: read from the edge
 // InfluxDB's replication API (status.ts), labelled with the replication's
-// name; absent while no replication is configured or read yet.
+// name and the site (EDGE_SITE, "" when unset: a central Prometheus scraping
+// several sites tells their queues apart); absent while no replication is
+// configured or read yet.
 import { Counter, Gauge, type Registry } from "prom-client";
 
 export function createReplicationMetrics(registry: Registry) {
   const r = [registry];
-  const labelNames = ["replication"] as const;
+  const labelNames = ["replication", "site"] as const;
   return {
     queueBytes: new Gauge({
       name: "ingest_replication_queue_bytes",

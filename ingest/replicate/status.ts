@@ -44,6 +44,7 @@ export class ReplicationMonitor {
     private readonly metrics: ReplicationMetrics,
     private readonly log: Logger,
     private readonly intervalMs: number,
+    private readonly site = "",
   ) {}
 
   /** Starts polling the replication `id` (once it is ensured). */
@@ -64,7 +65,7 @@ export class ReplicationMonitor {
     // A slow edge InfluxDB must not pile up reads.
     if (this.reading) return;
     this.reading = true;
-    const labels = { replication: this.name };
+    const labels = { replication: this.name, site: this.site };
     try {
       const s = await readReplicationStatus(this.client, replicationID);
       this.metrics.queueBytes.set(labels, s.currentQueueSizeBytes);
