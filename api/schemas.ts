@@ -180,12 +180,9 @@ export const deviceBody = z
   .object({
     id: z.string(),
     client: z.string(),
-    site: z
-      .string()
-      .optional()
-      .openapi({
-        description: "The edge site the device is at (the `site` tag); absent when its points carry none",
-      }),
+    site: z.string().optional().openapi({
+      description: "The edge site the device is at (the `site` tag); absent when its points carry none",
+    }),
     type: z.string(),
     last_seen: z.string().openapi({ description: "Time of the newest reading (RFC 3339)" }),
     last_reading: z.record(z.string(), lastValueBody).openapi({ description: "Newest value of each metric" }),
