@@ -45,7 +45,7 @@ export const edgeEnv = {
   }),
   replicateToken: envVar("EDGE_REPLICATE_TOKEN", z.string().trim(), {
     default: "",
-    doc: "Token of the central InfluxDB: write on EDGE_REPLICATE_BUCKET, read on its organization and bucket (the ingester checks both)",
+    doc: "Token of the central InfluxDB with write and read access to EDGE_REPLICATE_BUCKET (influxd writes with it; the ingester reads the bucket to check it)",
     secret: true,
   }),
   replicateOrg: envVar("EDGE_REPLICATE_ORG", z.string().trim(), {

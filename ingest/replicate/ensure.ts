@@ -23,7 +23,7 @@ import {
 } from "@influxdata/influxdb-client-apis";
 import { createInfluxClient } from "../../shared/influx/client.js";
 import type { Logger } from "../../shared/log.js";
-import { ensureBucket, findBucket } from "../rollup/ensure.js";
+import { ensureBucket } from "../rollup/ensure.js";
 import type { ConfigOf } from "../../shared/config/index.js";
 import type { edgeEnv } from "./config.js";
 
@@ -137,41 +137,33 @@ function describeHttp(err: unknown): string {
   return (err as Error).message;
 }
 
-/** The central organization's ID, after checking its bucket exists; a clear error otherwise. */
+/**
+ * The central organization's ID, found through its bucket (which must exist):
+ * one read that a token with read access to that bucket alone may make, so
+ * a site's token needs no rights on the organization. A clear error otherwise.
+ */
 export async function resolveCentral(
   central: CentralTarget,
   timeoutMs: number,
 ): Promise<{ orgID: string; bucketID: string }> {
   const client = createInfluxClient({ ...central, timeoutMs });
   const where = `central InfluxDB ${central.url}`;
-  let orgID: string | undefined;
+  const what = `bucket ${JSON.stringify(central.bucket)} of organization ${JSON.stringify(central.org)} (EDGE_REPLICATE_BUCKET, EDGE_REPLICATE_ORG)`;
+  let found;
   try {
-    const orgs = await new OrgsAPI(client).getOrgs({ org: central.org });
-    orgID = orgs.orgs?.find((o) => o.name === central.org)?.id;
+    found = await new BucketsAPI(client).getBuckets({ org: central.org, name: central.bucket });
   } catch (err) {
-    if (!(err instanceof HttpError && err.statusCode === 404))
+    if (err instanceof HttpError && err.statusCode === 404)
       throw new Error(
-        `${where}: cannot read organization ${JSON.stringify(central.org)}: ${describeHttp(err)}`,
+        `${where}: no ${what}: ${describeHttp(err)}; the central side creates it, the ingester does not`,
         { cause: err },
       );
+    throw new Error(`${where}: cannot read the ${what}: ${describeHttp(err)}`, { cause: err });
   }
-  if (!orgID)
-    throw new Error(
-      `${where}: no organization ${JSON.stringify(central.org)} visible to EDGE_REPLICATE_TOKEN (EDGE_REPLICATE_ORG)`,
-    );
-  let bucket;
-  try {
-    bucket = await findBucket(new BucketsAPI(client), orgID, central.bucket);
-  } catch (err) {
-    throw new Error(`${where}: cannot read bucket ${JSON.stringify(central.bucket)}: ${describeHttp(err)}`, {
-      cause: err,
-    });
-  }
-  if (!bucket?.id)
-    throw new Error(
-      `${where}: no bucket ${JSON.stringify(central.bucket)} in organization ${JSON.stringify(central.org)} (EDGE_REPLICATE_BUCKET); the central side creates it, the ingester does not`,
-    );
-  return { orgID, bucketID: bucket.id };
+  const bucket = found.buckets?.find((b) => b.name === central.bucket);
+  if (!bucket?.id || !bucket.orgID)
+    throw new Error(`${where}: no ${what} visible to EDGE_REPLICATE_TOKEN (it needs read access to it)`);
+  return { orgID: bucket.orgID, bucketID: bucket.id };
 }
 
 async function edgeOrgID(client: InfluxDB, org: string): Promise<string> {

@@ -15,7 +15,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { InfluxDB } from "@influxdata/influxdb-client";
-import { BucketsAPI, ReplicationsAPI } from "@influxdata/influxdb-client-apis";
+import { AuthorizationsAPI, BucketsAPI, ReplicationsAPI } from "@influxdata/influxdb-client-apis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { RunningApi } from "../../api/server.js";
 import { rollupTaskName } from "../../ingest/rollup/task.js";
@@ -26,6 +26,7 @@ import { type RunningSimulator, startSimulator } from "../../simulator/server.js
 import { type DedicatedInflux, startDedicatedInflux } from "../support/influx-instance.js";
 import { describeWithInflux, influxServer, type TestBucket } from "../support/influx.js";
 import { type IngesterProcess, startIngester, tempSpoolDir } from "../support/ingester.js";
+import { loadDashboards, queriesOf, substituteVariables } from "../support/stack-dashboards.js";
 import { CLIENTS, get, makeKeys, startTestApi } from "./api-helpers.js";
 
 const run = promisify(execFile);
@@ -256,26 +257,50 @@ describeWithInflux("edge InfluxDB replicating to a central one, through a networ
     );
   });
 
-  it("a restart with the same settings changes nothing; a new queue size is applied in place", async () => {
+  it("a restart with the same settings changes nothing; a new token and queue size are applied in place", async () => {
     const again = await startEdgeIngester(edgeA, "site-a");
     const same = await again.waitForLog((l) => l.msg === "replication ensured", 60_000);
     expect(same).toMatchObject({ replicationID: idA, changes: [] });
+    await again.waitForCycles(2, 60_000);
     expect(await again.stop()).toBe(0);
+    const remoteID = same.remoteID as string;
+
+    // A site's own token: write and read on the central bucket, nothing else.
+    const centralClient = clientOf(central);
+    const bucket = (await new BucketsAPI(centralClient).getBuckets({ name: central.bucket })).buckets![0]!;
+    const scoped = { type: "buckets" as const, id: bucket.id!, orgID: bucket.orgID };
+    const { token } = await new AuthorizationsAPI(centralClient).postAuthorizations({
+      body: {
+        orgID: bucket.orgID,
+        description: "site-a replication",
+        permissions: [
+          { action: "write", resource: scoped },
+          { action: "read", resource: scoped },
+        ],
+      },
+    });
     const resized = await startIngester(edgeA, sim.url, spools[0]!, {
       EDGE_SITE: "site-a",
       EDGE_REPLICATE_URL: central.url,
-      EDGE_REPLICATE_TOKEN: central.token,
+      EDGE_REPLICATE_TOKEN: token!,
       EDGE_REPLICATE_ORG: central.org,
       EDGE_REPLICATE_BUCKET: central.bucket,
       EDGE_REPLICATE_MAX_QUEUE_BYTES: String(48 * 1024 * 1024),
     });
     ingesters.push(resized);
     const changed = await resized.waitForLog((l) => l.msg === "replication ensured", 60_000);
-    expect(changed).toMatchObject({ replicationID: idA, changes: [`updated replication ${idA}`] });
+    expect(changed).toMatchObject({
+      remoteID,
+      replicationID: idA,
+      changes: [`updated remote ${remoteID}`, `updated replication ${idA}`],
+    });
     const status = await readReplicationStatus(clientOf(edgeA), idA);
     expect(status.maxQueueSizeBytes).toBe(48 * 1024 * 1024);
+    // The edge goes on replicating with the site's token.
+    await resized.waitForCycles(3, 60_000);
     expect(await resized.stop()).toBe(0);
     await caughtUp(edgeA, idA, 120_000);
+    expect((await readReplicationStatus(clientOf(edgeA), idA)).latestResponseCode).toBe(204);
   });
 
   it("two sites feed one central instance; the central API tells them apart", async () => {
@@ -371,6 +396,34 @@ describeWithInflux("edge InfluxDB replicating to a central one, through a networ
       );
       expect(stats.status).toBe(200);
     }
+    // Grafana over both sites: the site variable lists them; every panel filtered to one site shows only it.
+    const centralClient = clientOf(central);
+    const fleet = loadDashboards().find((d) => d.uid === "iot-fleet")!;
+    const queries = queriesOf(fleet).filter((q) => q.language === "flux");
+    const fluxRows = (text: string, site: string[] | "all") => {
+      const start = new Date(Date.now() - 5 * 3_600_000).toISOString();
+      const stop = new Date(Date.now() + 60_000).toISOString();
+      const flux = substituteVariables(text, { site, client: "all", type: "all", device: "all" })
+        .replaceAll("v.timeRangeStart", start)
+        .replaceAll("v.timeRangeStop", stop)
+        .replaceAll("v.windowPeriod", "1m")
+        .replaceAll("v.defaultBucket", JSON.stringify(central.bucket));
+      return centralClient.getQueryApi(central.org).collectRows<Record<string, unknown>>(flux);
+    };
+    const siteVariable = queries.find((q) => q.where === "variable site")!;
+    expect((await fluxRows(siteVariable.text, "all")).map((r) => r._value)).toEqual(["site-a", "site-b"]);
+    let panelsWithRows = 0;
+    for (const q of queries.filter((x) => !x.where.startsWith("variable"))) {
+      const rows = await fluxRows(q.text, ["site-b"]);
+      if (rows.length > 0) panelsWithRows++;
+      for (const r of rows)
+        if (r.site !== undefined && r.site !== null) expect(r.site, q.where).toBe("site-b");
+      for (const r of rows)
+        if (typeof r._field === "string" && r._field.includes("/"))
+          expect(r._field, q.where).toMatch(/^site-b\//);
+    }
+    expect(panelsWithRows).toBeGreaterThan(5);
+
     // A client never sees another client's device, at any site.
     const other = admin.devices.find((d) => d.client !== CLIENTS[0]);
     if (other) {
