@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RULES } from "../../ingest/transforms/anomaly-rules.js";
 import { parseRules } from "../../ingest/transforms/rules-config.js";
@@ -36,5 +37,14 @@ describe("rules file", () => {
     ['{"unknown": 1}', /\(root\)|unknown/],
   ])("refuses %s", (text, message) => {
     expect(() => parseRules(text)).toThrow(message);
+  });
+});
+
+describe("ingest/README.md", () => {
+  it("shows the default rules as they are", () => {
+    const readme = readFileSync(new URL("../../ingest/README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("## Anomaly rules"));
+    const block = /```json\n([\s\S]*?)\n```/.exec(section)![1]!;
+    expect(JSON.parse(block)).toEqual(DEFAULT_RULES);
   });
 });
