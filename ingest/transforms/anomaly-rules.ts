@@ -45,8 +45,11 @@ export interface RulesConfig {
   batteryLow: number;
   /** A low battery is reported again only after it has been back above batteryLow + this. */
   batteryLowHysteresis: number;
-  /** A fall of at least `points` since the previous reading, at `perHour` points an hour or faster. */
-  batteryDrain: { points: number; perHour: number };
+  /**
+   * A fall of at least `points` since the previous reading, at `perHour` points an hour or
+   * faster, by a battery that rose at most once (a recharge) in its last `readings`.
+   */
+  batteryDrain: { points: number; perHour: number; readings: number };
   zscore: { bound: number; minSamples: number; metrics: Metric[] };
   /** |value - median of the last `samples`| above `bound` robust deviations (1.4826 x MAD). */
   levelShift: { samples: number; bound: number; metrics: Metric[] };
@@ -71,7 +74,7 @@ export const DEFAULT_RULES: RulesConfig = {
   batteryLowHysteresis: 5,
   // A normal discharge takes two days or more from full (under 2 points an
   // hour); a fault drains several points a minute.
-  batteryDrain: { points: 3, perHour: 12 },
+  batteryDrain: { points: 3, perHour: 12, readings: 10 },
   zscore: { bound: 4, minSamples: 20, metrics: VALUE_METRICS },
   levelShift: { samples: 10, bound: 6, metrics: VALUE_METRICS },
   // About four times what a metric moves in ten normal minutes (daily cycle
@@ -179,7 +182,7 @@ export class AnomalyDetector {
     const fall = previous.value - sample.value;
     const perHour = (fall * 3_600e6) / (sample.timeUs - previous.timeUs);
     const { points, perHour: limit } = this.rules.batteryDrain;
-    const draining = fall >= points && perHour >= limit;
+    const draining = fall >= points && perHour >= limit && !this.erratic(window);
     if (!this.starts(sample, "battery_drain", draining, !draining)) return;
     const minutes = round((sample.timeUs - previous.timeUs) / 60e6);
     const judged = { baseline: previous.value, threshold: limit, score: perHour };
@@ -192,6 +195,21 @@ export class AnomalyDetector {
         `battery fell ${round(fall)} points in ${minutes} min to ${sample.value}% (${Math.round(perHour)} points/h, limit ${limit})`,
       ),
     );
+  }
+
+  /**
+   * A battery only rises when it is charged, in one jump; one that rose more than once
+   * in its last readings is served as noise (as the upstream's own API does), and its
+   * falls say nothing about a drain. Half the readings are needed to tell.
+   */
+  private erratic(window: RollingWindow): boolean {
+    const { readings } = this.rules.batteryDrain;
+    const recent = window.last(readings);
+    // Too few readings to tell a battery from noise: not judged yet (as level_shift).
+    if (recent.length * 2 < readings) return true;
+    let rises = 0;
+    for (let i = 1; i < recent.length; i++) if (recent[i]! > recent[i - 1]!) rises++;
+    return rises > 1;
   }
 
   private zscore(sample: Sample, window: RollingWindow, events: AnomalyEvent[]): void {

@@ -16,7 +16,11 @@ const rulesFileSchema = z.strictObject({
   batteryLow: z.number().min(0).max(100).optional(),
   batteryLowHysteresis: z.number().min(0).max(100).optional(),
   batteryDrain: z
-    .strictObject({ points: z.number().positive().optional(), perHour: z.number().positive().optional() })
+    .strictObject({
+      points: z.number().positive().optional(),
+      perHour: z.number().positive().optional(),
+      readings: z.number().int().min(2).max(1000).optional(),
+    })
     .optional(),
   zscore: z
     .strictObject({

@@ -128,7 +128,10 @@ describe("AnomalyDetector", () => {
   });
 
   it("reports a low battery once when it starts, again only after it recovered past the hysteresis", () => {
-    const d = new AnomalyDetector({ ...DEFAULT_RULES, batteryDrain: { points: 100, perHour: 1e9 } });
+    const d = new AnomalyDetector({
+      ...DEFAULT_RULES,
+      batteryDrain: { ...DEFAULT_RULES.batteryDrain, points: 100 },
+    });
     const levels = [16, 14, 13, 14, 16, 19, 14, 12, 30, 14, 5];
     const events = levels.map((v, i) =>
       d.evaluate(sample(i * MIN_US, v, "device_1", "battery_level"), fresh()),
@@ -164,16 +167,21 @@ describe("AnomalyDetector", () => {
     expect(fired.flat()).toEqual(["battery_drain"]);
     expect(fired[normal.length]).toEqual(["battery_drain"]);
     const w = fresh();
-    w.push(0, 50);
+    for (let i = -4; i <= 0; i++) w.push(i * 10 * MIN_US, 50);
     const [e] = new AnomalyDetector(DEFAULT_RULES).evaluate(
       sample(10 * MIN_US, 46, "device_1", "battery_level"),
       w,
     );
     // 4 points in 10 minutes: 24 points an hour, judged against the previous reading.
     expect(e).toMatchObject({ rule: "battery_drain", baseline: 50, threshold: 12, score: 24, value: 46 });
+    // A battery served as noise (uniform values, as the upstream's own API does) never drains.
+    const noise = [80, 12, 55, 97, 31, 64, 7, 88, 45, 70, 20, 93, 38, 61, 5, 77, 50, 29];
+    expect(run(new AnomalyDetector(DEFAULT_RULES), noise, "battery_level").flat()).not.toContain(
+      "battery_drain",
+    );
     // 3 points over 3 hours is a normal discharge, whatever the gap between readings.
     const slow = fresh();
-    slow.push(0, 50);
+    for (let i = -4; i <= 0; i++) slow.push(i * 180 * MIN_US, 50);
     expect(
       new AnomalyDetector(DEFAULT_RULES).evaluate(
         sample(180 * MIN_US, 47, "device_1", "battery_level"),
