@@ -100,3 +100,25 @@ export async function judgeDetection(queryApi: QueryApi, bucket: string, simUrl:
     warmupMinutes: WARMUP_MINUTES,
   };
 }
+
+/** For a missed episode: what InfluxDB holds for its device and metric around it (readings, then events). */
+export async function storedAround(queryApi: QueryApi, bucket: string, t: TruthEpisode): Promise<string> {
+  const rows = await queryApi.collectRows<{
+    _measurement: string;
+    _field: string;
+    _time: string;
+    _value: unknown;
+    rule?: string;
+  }>(flux`
+    from(bucket: ${bucket})
+      |> range(start: ${new Date(t.startMs - 12 * MINUTE_MS)}, stop: ${new Date(t.startMs + (t.minutes + 3) * MINUTE_MS)})
+      |> filter(fn: (r) => r.${TAG.device} == ${t.device})
+      |> filter(fn: (r) => (r._measurement == ${MEASUREMENT.reading} and r._field == ${t.metric}) or (r._measurement == ${MEASUREMENT.anomaly} and r._field == ${ANOMALY_FIELD.value}))
+      |> sort(columns: ["_time"])`);
+  return rows
+    .map(
+      (r) =>
+        `${r._time.slice(11, 19)} ${r._measurement === MEASUREMENT.anomaly ? `[${r.rule}]` : String(r._value)}`,
+    )
+    .join(" ");
+}

@@ -205,7 +205,7 @@ export class AnomalyDetector {
   private erratic(window: RollingWindow): boolean {
     const { readings } = this.rules.batteryDrain;
     const recent = window.last(readings);
-    // Too few readings to tell a battery from noise: not judged yet (as level_shift).
+    // Too few readings to tell a battery from noise: not judged yet.
     if (recent.length * 2 < readings) return true;
     let rises = 0;
     for (let i = 1; i < recent.length; i++) if (recent[i]! > recent[i - 1]!) rises++;
@@ -237,8 +237,8 @@ export class AnomalyDetector {
     const { metric, value } = sample;
     if (!metrics.includes(metric)) return;
     const recent = window.last(samples);
-    // Half a window is enough to know a level; fewer would judge noise.
-    if (recent.length * 2 < samples) return;
+    // A full window: with fewer, a short episode can be most of it and its end read as a shift.
+    if (recent.length < samples) return;
     const level = median(recent);
     const limit = Math.max(
       bound * MAD_SCALE * medianAbsoluteDeviation(recent),

@@ -7,7 +7,7 @@
 // are printed.
 import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { judgeDetection } from "../../bench/lib/detection-run.js";
+import { judgeDetection, storedAround } from "../../bench/lib/detection-run.js";
 import { type RunningSimulator, startSimulator } from "../../simulator/server.js";
 import { describeWithInflux, influxServer, useTestBucket } from "../support/influx.js";
 import { type IngesterProcess, startIngester, tempSpoolDir } from "../support/ingester.js";
@@ -58,8 +58,9 @@ describeWithInflux("anomaly detection quality against the simulator's ground tru
       expect(await ingester.stop()).toBe(0);
       ingester = undefined;
 
+      const queryApi = bucket.current.client.getQueryApi(influxServer!.org);
       const { score, minutesServed, warmupMinutes } = await judgeDetection(
-        bucket.current.client.getQueryApi(influxServer!.org),
+        queryApi,
         bucket.current.name,
         sim.url,
       );
@@ -75,7 +76,8 @@ describeWithInflux("anomaly detection quality against the simulator's ground tru
       );
       for (const t of score.missed)
         console.log(
-          `missed: ${t.kind} ${t.device} ${t.metric} at ${new Date(t.startMs).toISOString()} for ${t.minutes} min`,
+          `missed: ${t.kind} ${t.device} ${t.metric} at ${new Date(t.startMs).toISOString()} for ${t.minutes} min; ` +
+            `stored around it: ${await storedAround(queryApi, bucket.current.name, t)}`,
         );
       for (const [kind, s] of Object.entries(score.byKind)) {
         expect(s.scored, `${kind}: episodes scored`).toBeGreaterThan(30);

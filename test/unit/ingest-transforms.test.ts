@@ -209,14 +209,18 @@ describe("AnomalyDetector", () => {
   it("flags a departure from the device's own recent level, even inside the normal range and after an outlier", () => {
     const d = new AnomalyDetector({ ...DEFAULT_RULES, thresholds: {} });
     // Humidity 60 +- 1 with a spike in its recent past; a drop to 33 stays inside [30, 85].
-    // (Half a window, five samples, is needed before a level is known.)
-    const fired = run(d, [60, 61, 60, 61, 60, 99, 61, 60, 59, 60, 61, 60, 33, 34, 60, 61], "humidity");
-    const at = [5, 12, 13];
+    // (A full window, ten samples, is needed before a level is known.)
+    const fired = run(
+      d,
+      [60, 61, 60, 61, 60, 61, 60, 61, 60, 61, 99, 61, 60, 59, 60, 61, 60, 33, 34, 60, 61],
+      "humidity",
+    );
+    const at = [10, 17, 18];
     for (const i of at) expect(fired[i]).toEqual(["level_shift"]);
     expect(fired.filter((_, i) => !at.includes(i)).flat()).toEqual([]);
     const w = fresh();
-    for (const v of [60, 61, 60, 61, 60, 61]) w.push(w.count * MIN_US, v);
-    const [e] = d.evaluate(sample(6 * MIN_US, 40, "device_1", "humidity"), w);
+    for (const v of [60, 61, 60, 61, 60, 61, 60, 61, 60, 61]) w.push(w.count * MIN_US, v);
+    const [e] = d.evaluate(sample(10 * MIN_US, 40, "device_1", "humidity"), w);
     expect(e).toMatchObject({ rule: "level_shift", baseline: 60.5, threshold: 12, score: 20.5 });
     // A slow trend (the daily cycle) never departs from its recent level.
     const trend = Array.from({ length: 120 }, (_, i) => Math.round(50 + i / 4));
