@@ -199,7 +199,14 @@ export const anomalyBody = z
     rule: z.string(),
     severity: z.string(),
     value: z.number().nullable(),
-    threshold: z.number().nullable(),
+    baseline: z.number().nullable().openapi({
+      description:
+        "What the value was judged against: rolling mean (zscore), recent median (level_shift), previous reading (battery_drain); null for fixed bounds",
+    }),
+    threshold: z
+      .number()
+      .nullable()
+      .openapi({ description: "The bound the value crossed, or the limit the score passed" }),
     score: z.number().nullable(),
     message: z.string(),
   })

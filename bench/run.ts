@@ -62,7 +62,7 @@ const config = quick
       write: { devices: 1000, minutes: 200, rawBatchLines: 10_000, rounds: 2 },
       cycles: { sizes: [100, 1000], steadyCycles: 1 },
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 5, defaultWindows: true },
-      detection: { devices: 1000, cycles: 6 },
+      detection: { devices: 1000, cycles: 40 },
       longrange: { devices: 100, clients: 10, days: 7, taskSizes: [] as number[] },
       peer: { sizes: [100], periods: 3 },
     }
@@ -70,7 +70,7 @@ const config = quick
       write: { devices: 2000, minutes: 400, rawBatchLines: 10_000, rounds: 3 },
       cycles: { sizes: [100, 1000, 10_000, 50_000], steadyCycles: 2 },
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 15, defaultWindows: true },
-      detection: { devices: 10_000, cycles: 12 },
+      detection: { devices: 10_000, cycles: 80 },
       longrange: { devices: 1000, clients: 10, days: 30, taskSizes: [10_000] },
       peer: { sizes: [100, 1000, 10_000], periods: 5 },
     };

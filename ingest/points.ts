@@ -52,18 +52,18 @@ export function statsLine(
 }
 
 export function anomalyLine(e: AnomalyEvent, site?: string): string {
-  return line(
-    atSite(new Point(MEASUREMENT.anomaly), site)
-      .tag(TAG.client, e.client)
-      .tag(TAG.device, e.device)
-      .tag(TAG.type, e.type)
-      .tag(TAG.metric, e.metric)
-      .tag(TAG.rule, e.rule)
-      .tag(TAG.severity, e.severity)
-      .floatField(ANOMALY_FIELD.value, e.value)
-      .floatField(ANOMALY_FIELD.threshold, e.threshold)
-      .floatField(ANOMALY_FIELD.score, e.score)
-      .stringField(ANOMALY_FIELD.message, e.message.replace(/[\r\n]+/g, " "))
-      .timestamp(String(e.timeUs)),
-  );
+  const point = atSite(new Point(MEASUREMENT.anomaly), site)
+    .tag(TAG.client, e.client)
+    .tag(TAG.device, e.device)
+    .tag(TAG.type, e.type)
+    .tag(TAG.metric, e.metric)
+    .tag(TAG.rule, e.rule)
+    .tag(TAG.severity, e.severity)
+    .floatField(ANOMALY_FIELD.value, e.value)
+    .floatField(ANOMALY_FIELD.threshold, e.threshold)
+    .floatField(ANOMALY_FIELD.score, e.score)
+    .stringField(ANOMALY_FIELD.message, e.message.replace(/[\r\n]+/g, " "))
+    .timestamp(String(e.timeUs));
+  if (e.baseline !== null) point.floatField(ANOMALY_FIELD.baseline, e.baseline);
+  return line(point);
 }

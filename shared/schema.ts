@@ -83,9 +83,19 @@ export const STATS_FIELD = {
 /** Fields of `anomaly`. */
 export const ANOMALY_FIELD = {
   value: "value",
-  /** The bound crossed, or the expected value (rolling mean) for statistical rules. */
+  /**
+   * What the value was judged against, for rules that judge a device against
+   * its own history: the rolling mean (zscore), the recent median
+   * (level_shift), the previous reading (battery_drain). Absent otherwise.
+   */
+  baseline: "baseline",
+  /** The limit: the bound a value crossed (thresholds, battery_low), or the limit `score` passed. */
   threshold: "threshold",
-  /** Rule-specific strength: |z| for outliers, distance past the bound for thresholds, run length for stuck. */
+  /**
+   * Rule-specific strength: distance past the bound for thresholds, |z| for
+   * zscore, the change for level_shift, points an hour for battery_drain, run
+   * length for stuck.
+   */
   score: "score",
   /** One-line human text (InfluxDB's CSV turns a newline into CRLF, so never multi-line). */
   message: "message",
@@ -95,7 +105,9 @@ export const ANOMALY_RULES = [
   "threshold_high",
   "threshold_low",
   "battery_low",
+  "battery_drain",
   "zscore",
+  "level_shift",
   "stuck",
   "silent",
   "back",

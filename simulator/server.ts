@@ -1,6 +1,7 @@
 // startSimulator(): the simulator as an in-process HTTP server (tests,
 // benchmarks) or behind main.ts (the CLI).
 import { randomInt } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
@@ -46,6 +47,8 @@ export async function startSimulator(input: SimulatorOptions = {}): Promise<Runn
       ? realisticReadings(seed, options.anomalyRate)
       : faithfulReadings(mulberry32(seed ^ VALUES_STREAM));
   const stopping = new AbortController();
+  // Every delayed or hanging request listens for the stop: as many listeners as requests in flight.
+  setMaxListeners(0, stopping.signal);
   const faults = new FaultInjector(options.faults, mulberry32(seed ^ FAULTS_STREAM), stopping.signal);
   const app = createSimulatorApp({ options, seed, fleet, now, readings, faults });
 

@@ -15,6 +15,7 @@ export interface StoredAnomaly {
   rule: string;
   severity: string;
   value: number | null;
+  baseline: number | null;
   threshold: number | null;
   score: number | null;
   message: string;
@@ -73,6 +74,7 @@ export async function queryAnomalies(
         rule: text(r[TAG.rule]),
         severity: text(r[TAG.severity]),
         value: num(r[ANOMALY_FIELD.value]),
+        baseline: num(r[ANOMALY_FIELD.baseline]),
         threshold: num(r[ANOMALY_FIELD.threshold]),
         score: num(r[ANOMALY_FIELD.score]),
         message: text(r[ANOMALY_FIELD.message]),

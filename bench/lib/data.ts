@@ -65,6 +65,7 @@ export function* fleetLines(d: FleetData, chunkLines = 50_000): Generator<string
             severity: "warning",
             timeUs,
             value: value + 10,
+            baseline: null,
             threshold: value + 5,
             score: 5,
             message: `${metric} above bound`,

@@ -203,6 +203,10 @@ export interface DetectionResults {
   devices: number;
   cycles: number;
   minutesServed: number;
+  /** Minutes at the start not judged (the detectors' warm-up). */
+  warmupMinutes: number;
+  /** How the simulated clock moved, e.g. "one cycle per simulated minute (jitter 5 s)". */
+  cadence: string;
   anomalyRate: number;
   score: DetectionScore;
 }

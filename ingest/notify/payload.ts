@@ -19,6 +19,8 @@ export interface WebhookEvent {
   time: string;
   time_us: number;
   value: number;
+  /** What the value was judged against (rolling mean, recent median, previous reading); null for fixed bounds. */
+  baseline: number | null;
   threshold: number;
   score: number;
   message: string;
@@ -51,6 +53,7 @@ export function toWebhookEvent(e: AnomalyEvent): WebhookEvent {
     time: new Date(Math.floor(e.timeUs / 1000)).toISOString(),
     time_us: e.timeUs,
     value: e.value,
+    baseline: e.baseline,
     threshold: e.threshold,
     score: e.score,
     message: e.message,

@@ -84,6 +84,23 @@ export class RollingWindow {
     return this.vals.slice(Math.max(this.head, this.vals.length - n));
   }
 
+  /** The newest sample, or undefined when the window is empty. */
+  newest(): { timeUs: number; value: number } | undefined {
+    const n = this.times.length;
+    return n > this.head ? { timeUs: this.times[n - 1]!, value: this.vals[n - 1]! } : undefined;
+  }
+
+  /** Mean and sample standard deviation in one pass, without copying (the outlier rule needs no more). */
+  meanAndStddev(): { mean: number; stddev: number } {
+    const n = this.count;
+    let sum = 0;
+    for (let i = this.head; i < this.vals.length; i++) sum += this.vals[i]!;
+    const mean = n > 0 ? sum / n : Number.NaN;
+    let squares = 0;
+    for (let i = this.head; i < this.vals.length; i++) squares += (this.vals[i]! - mean) ** 2;
+    return { mean, stddev: n > 1 ? Math.sqrt(squares / (n - 1)) : 0 };
+  }
+
   summary(): Summary | null {
     if (this.count === 0) return null;
     const values = this.values();

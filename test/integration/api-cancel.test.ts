@@ -103,6 +103,7 @@ beforeAll(async () => {
           severity: "warning",
           timeUs: (stopS - s) * 1e6,
           value: 30 + (s % 100) / 10,
+          baseline: null,
           threshold: 25,
           score: 4.2,
           message: `device_1 temperature is 4.2 standard deviations from its rolling mean (${s})`,

@@ -50,6 +50,7 @@ function lines(): string[] {
           severity: "warning",
           timeUs: nowUs - (5 + e) * MINUTE_US,
           value: h.base + 9,
+          baseline: null,
           threshold: h.base,
           score: 4,
           message: `spike on ${h.client}`,

@@ -54,6 +54,7 @@ function lines(): string[] {
             timeUs: nowUs - (3 + e) * MINUTE_US,
             value: h.base + 9,
             threshold: h.base,
+            baseline: null,
             score: 4,
             message: `spike at ${h.site || "no site"}`,
           },

@@ -62,6 +62,7 @@ function lines(nowMs: number): string[] {
         severity: "warning",
         timeUs: (nowMs - 30 * 60_000) * 1000,
         value: 40,
+        baseline: null,
         threshold: 25,
         score: 4.2,
         message: "spike",

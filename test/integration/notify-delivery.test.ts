@@ -57,6 +57,7 @@ function ev(i: number, over: Partial<AnomalyEvent> = {}): AnomalyEvent {
     // Ten minutes apart per event: no cooldown below that suppresses anything.
     timeUs: T0 + i * 600_000_000,
     value: 40,
+    baseline: null,
     threshold: 32,
     score: 8,
     message: "temperature 40 above 32",

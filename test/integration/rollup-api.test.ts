@@ -72,6 +72,13 @@ beforeAll(async () => {
     const wobble = ((t / 60_000) % 7) * 0.25;
     lines.push(line("device_1", "client_1", 15 + days * 0.25 + wobble, t));
     lines.push(line("device_2", "client_2", 40 + wobble, t));
+    // A device that went silent 10 days ago, its battery 12 days ago: the device
+    // list finds it in the rollup and reads its last points raw.
+    if (t < now - 10 * DAY) lines.push(line("device_3", "client_1", 30 + wobble, t + 7));
+    if (t < now - 12 * DAY)
+      lines.push(
+        `${MEASUREMENT.reading},client=client_1,device=device_3,type=temperature_sensor battery_level=${90 - days} ${t + 11}`,
+      );
   }
   const write = client.getWriteApi(influxServer.org, bucket.current.name, "ms");
   write.writeRecords(lines);
@@ -241,6 +248,23 @@ describeWithInflux("API: long ranges read the hourly rollup", () => {
       const { source: _b, start: _bs, stop: _be, ...b } = fromRaw.body as Record<string, unknown>;
       expectClose(a, b, path);
     }
+  });
+
+  it("the device list reads raw data only where the rollup does not reach, and answers as raw data does", async () => {
+    for (const key of [KEY, ADMIN_KEY]) {
+      const fromRollup = await get(api, "/v1/devices", key);
+      const fromRaw = await get(apiWithoutRollup, "/v1/devices", key);
+      expect(fromRollup.status).toBe(200);
+      expect(fromRollup.body).toEqual(fromRaw.body);
+    }
+    const { devices } = (await get(api, "/v1/devices", KEY)).body as {
+      devices: { id: string; last_seen: string; last_reading: Record<string, { time: string }> }[];
+    };
+    const silent = devices.find((d) => d.id === "device_3")!;
+    // Exact times of the last points (7 and 11 ms past their minute), not an hour's start.
+    expect(Date.parse(silent.last_seen) % 60_000).toBe(7);
+    expect(Date.parse(silent.last_reading.battery_level!.time) % 60_000).toBe(11);
+    expect(Date.parse(silent.last_seen)).toBeLessThan(now - 10 * DAY);
   });
 
   it("a 1-hour range reads raw data only", async () => {

@@ -2,7 +2,7 @@
 // growth exponents, detection scoring, target judging and the markdown table.
 // No timings are asserted.
 import { describe, expect, it } from "vitest";
-import { scoreDetection, truthStartMs } from "../../bench/lib/detection.js";
+import { observedFrom, scoreDetection, truthStartMs } from "../../bench/lib/detection.js";
 import {
   costRatio,
   distinct,
@@ -109,37 +109,65 @@ describe("scoreDetection", () => {
     { device: "d2", metric: "humidity", kind: "spike", startMs: -5 * min, minutes: 10 },
     { device: "d3", metric: "battery_level", kind: "battery_drain", startMs: 10 * min, minutes: 8 },
   ];
-  it("scores recall on spike and stuck episodes inside the window, precision on all value events", () => {
+  it("scores recall per kind inside the span and precision per rule over every event", () => {
     const events = [
-      { device: "d1", metric: "temperature", rule: "threshold_high", timeMs: 11 * min }, // spike hit
+      { device: "d1", metric: "temperature", rule: "threshold_high", timeMs: 11 * min }, // spike found
       { device: "d1", metric: "temperature", rule: "zscore", timeMs: 20 * min }, // false positive
-      { device: "d2", metric: "humidity", rule: "threshold_low", timeMs: 6 * min }, // in the drop: true positive
-      { device: "d2", metric: "humidity", rule: "zscore", timeMs: 1 * min }, // in the early spike: true positive
-      { device: "d3", metric: "battery_level", rule: "battery_low", timeMs: 12 * min }, // not scored
-      { device: "d1", metric: "temperature", rule: "silent", timeMs: 11 * min }, // not a value rule
+      { device: "d2", metric: "humidity", rule: "level_shift", timeMs: 6 * min }, // drop found
+      { device: "d2", metric: "humidity", rule: "zscore", timeMs: 1 * min }, // in the early spike: true
+      { device: "d3", metric: "battery_level", rule: "battery_drain", timeMs: 12 * min }, // drain found
+      { device: "d1", metric: "all", rule: "silent", timeMs: 11 * min }, // no silence injected: false
     ];
-    const s = scoreDetection(truth, events, 0, 60 * min);
-    expect(s.scored).toBe(2);
-    expect(s.hits).toBe(1);
-    expect(s.recall).toBe(0.5);
-    expect(s.byKind).toEqual({ spike: { scored: 1, hits: 1 }, stuck: { scored: 1, hits: 0 } });
-    expect(s.detected).toBe(4);
-    expect(s.truePositives).toBe(3);
-    expect(s.precision).toBe(0.75);
+    const s = scoreDetection({ truth, events, firstMs: 0, lastMs: 60 * min });
+    expect(s.byKind).toEqual({
+      spike: { scored: 1, found: 1, recall: 1, unobserved: 0 },
+      stuck: { scored: 1, found: 0, recall: 0, unobserved: 0 },
+      drop: { scored: 1, found: 1, recall: 1, unobserved: 0 },
+      battery_drain: { scored: 1, found: 1, recall: 1, unobserved: 0 },
+    });
+    expect(s.recall).toBe(0.75);
+    expect(s.minKindRecall).toBe(0);
+    expect(s.byRule.zscore).toEqual({ events: 2, truePositives: 1, precision: 0.5 });
+    expect(s.byRule.silent).toEqual({ events: 1, truePositives: 0, precision: 0 });
+    expect(s.events).toBe(6);
+    expect(s.truePositives).toBe(4);
   });
-  it("does not score an episode that ends after the last served minute", () => {
-    const s = scoreDetection(truth, [], 0, 33 * min);
-    expect(s.scored).toBe(1);
-    expect(s.recall).toBe(0);
+  it("counts a low battery once an hour as true, again within the hour as noise", () => {
+    const low = (device: string, m: number) => ({
+      device,
+      metric: "battery_level",
+      rule: "battery_low",
+      timeMs: m * min,
+    });
+    const s = scoreDetection({
+      truth: [],
+      events: [low("d9", 0), low("d9", 30), low("d9", 95), low("d8", 31)],
+      firstMs: 0,
+      lastMs: 120 * min,
+    });
+    expect(s.byRule.battery_low).toEqual({ events: 4, truePositives: 3, precision: 0.75 });
+  });
+  it("does not score an episode after the last minute, or one no reading could see", () => {
+    const s = scoreDetection({ truth, events: [], firstMs: 0, lastMs: 33 * min });
+    expect(s.byKind.stuck!.scored).toBe(0);
+    expect(s.scored).toBe(4 - 1);
     expect(s.precision).toBeNaN();
+    const observed = observedFrom("battery_level", new Map([["d3", [9 * min, 18 * min]]]));
+    const unseen = scoreDetection({ truth, events: [], firstMs: 0, lastMs: 60 * min, observed });
+    expect(unseen.byKind.battery_drain).toMatchObject({ scored: 0, unobserved: 1 });
+    const seen = observedFrom("battery_level", new Map([["d3", [9 * min, 17 * min]]]));
+    expect(
+      scoreDetection({ truth, events: [], firstMs: 0, lastMs: 60 * min, observed: seen }).byKind
+        .battery_drain,
+    ).toMatchObject({ scored: 1, unobserved: 0 });
   });
   it("an event exactly at an episode's end is outside it", () => {
-    const s = scoreDetection(
+    const s = scoreDetection({
       truth,
-      [{ device: "d1", metric: "temperature", rule: "stuck", timeMs: 12 * min }],
-      0,
-      60 * min,
-    );
+      events: [{ device: "d1", metric: "temperature", rule: "stuck", timeMs: 12 * min }],
+      firstMs: 0,
+      lastMs: 60 * min,
+    });
     expect(s.truePositives).toBe(0);
   });
   it("reads the simulator's zone-less microsecond timestamps as UTC", () => {
@@ -258,7 +286,7 @@ describe("evaluateTargets", () => {
     expect(t["API stats (24h): req/s vs direct Flux"]?.met).toBe(true);
     expect(t["API stats (24h): p99 at concurrency 16"]?.met).toBe(false);
     expect(t["API summary (1h): req/s vs direct Flux"]).toMatchObject({ met: null, value: "not measured" });
-    expect(t["Detection recall"]).toMatchObject({ met: null });
+    expect(t["Detection recall, lowest of any kind"]).toMatchObject({ met: null });
   });
   it("leaves what a run did not measure as not measured", () => {
     const r = results();

@@ -99,38 +99,134 @@ describe("RollingWindow", () => {
 
 describe("AnomalyDetector", () => {
   const fresh = () => new RollingWindow({ kind: "count", size: 60 });
+  /** Runs values through one detector, one per minute, each judged then joined to `window`; the rules each fired. */
+  const run = (d: AnomalyDetector, values: number[], metric: Sample["metric"] = "temperature", w = fresh()) =>
+    values.map((v, i) => {
+      const s = sample(i * MIN_US, v, "device_1", metric);
+      const events = d.evaluate(s, w);
+      w.push(s.timeUs, s.value);
+      return events.map((e) => e.rule);
+    });
 
-  it("fires thresholds outside the upstream's normal range only", () => {
+  it("fires a threshold when it is crossed, not again until the value is back inside by the hysteresis", () => {
     const d = new AnomalyDetector(DEFAULT_RULES);
     expect(d.evaluate(sample(1, 29.99), fresh())).toEqual([]);
     const [high] = d.evaluate(sample(2, 40), fresh());
-    expect(high).toMatchObject({ rule: "threshold_high", threshold: 32, value: 40, score: 8 });
+    expect(high).toMatchObject({
+      rule: "threshold_high",
+      threshold: 32,
+      value: 40,
+      score: 8,
+      baseline: null,
+    });
     expect(d.evaluate(sample(3, 5), fresh())[0]).toMatchObject({ rule: "threshold_low", threshold: 15 });
+    // Hovering at the bound (hysteresis 1 degree): one event per real excursion.
+    const fired = [33, 31.5, 33, 31.9, 30.9, 33].map((v, i) =>
+      d.evaluate(sample(10 + i, v, "device_2"), fresh()).map((e) => e.rule),
+    );
+    expect(fired).toEqual([["threshold_high"], [], [], [], [], ["threshold_high"]]);
   });
 
-  it("flags low battery, critical below half the bound", () => {
+  it("reports a low battery once when it starts, again only after it recovered past the hysteresis", () => {
+    const d = new AnomalyDetector({
+      ...DEFAULT_RULES,
+      batteryDrain: { ...DEFAULT_RULES.batteryDrain, points: 100 },
+    });
+    const levels = [16, 14, 13, 14, 16, 19, 14, 12, 30, 14, 5];
+    const events = levels.map((v, i) =>
+      d.evaluate(sample(i * MIN_US, v, "device_1", "battery_level"), fresh()),
+    );
+    expect(events.map((e) => e.map((x) => x.rule))).toEqual([
+      [],
+      ["battery_low"],
+      [],
+      [],
+      [],
+      [],
+      [],
+      [],
+      [],
+      ["battery_low"],
+      [],
+    ]);
+    expect(events[1]![0]).toMatchObject({ severity: "warning", threshold: 15, score: 1 });
+    const critical = new AnomalyDetector(DEFAULT_RULES).evaluate(
+      sample(0, 5, "device_1", "battery_level"),
+      fresh(),
+    );
+    expect(critical[0]).toMatchObject({ rule: "battery_low", severity: "critical" });
+  });
+
+  it("flags a fast battery discharge once per episode, never the slow normal one or a recharge", () => {
     const d = new AnomalyDetector(DEFAULT_RULES);
-    expect(d.evaluate(sample(1, 14, "device_1", "battery_level"), fresh())[0]).toMatchObject({
-      rule: "battery_low",
-      severity: "warning",
-    });
-    expect(d.evaluate(sample(2, 5, "device_1", "battery_level"), fresh())[0]).toMatchObject({
-      severity: "critical",
-    });
+    // Normal: a point every half hour or so (one minute apart here: a 1-point step is still normal).
+    const normal = [80, 80, 79, 79, 79, 78];
+    const drain = [74, 70, 66, 62];
+    const after = [78, 78, 100, 100];
+    const fired = run(d, [...normal, ...drain, ...after], "battery_level");
+    expect(fired.flat()).toEqual(["battery_drain"]);
+    expect(fired[normal.length]).toEqual(["battery_drain"]);
+    const w = fresh();
+    for (let i = -4; i <= 0; i++) w.push(i * 10 * MIN_US, 50);
+    const [e] = new AnomalyDetector(DEFAULT_RULES).evaluate(
+      sample(10 * MIN_US, 46, "device_1", "battery_level"),
+      w,
+    );
+    // 4 points in 10 minutes: 24 points an hour, judged against the previous reading.
+    expect(e).toMatchObject({ rule: "battery_drain", baseline: 50, threshold: 12, score: 24, value: 46 });
+    // A battery served as noise (uniform values, as the upstream's own API does) never drains.
+    const noise = [80, 12, 55, 97, 31, 64, 7, 88, 45, 70, 20, 93, 38, 61, 5, 77, 50, 29];
+    expect(run(new AnomalyDetector(DEFAULT_RULES), noise, "battery_level").flat()).not.toContain(
+      "battery_drain",
+    );
+    // 3 points over 3 hours is a normal discharge, whatever the gap between readings.
+    const slow = fresh();
+    for (let i = -4; i <= 0; i++) slow.push(i * 180 * MIN_US, 50);
+    expect(
+      new AnomalyDetector(DEFAULT_RULES).evaluate(
+        sample(180 * MIN_US, 47, "device_1", "battery_level"),
+        slow,
+      ),
+    ).toEqual([]);
   });
 
-  it("flags a z-score outlier against the past once the window is full enough", () => {
-    const d = new AnomalyDetector({ ...DEFAULT_RULES, thresholds: {} });
+  it("flags a z-score outlier against the past once the window is full enough, and no small change", () => {
+    const d = new AnomalyDetector({ ...DEFAULT_RULES, thresholds: {}, minChange: { temperature: 2 } });
     const w = fresh();
     for (let i = 0; i < 30; i++) {
-      const s = sample(i, 25 + (i % 2 ? 0.5 : -0.5));
+      const s = sample(i, 25 + (i % 2 ? 0.05 : -0.05));
       expect(d.evaluate(s, w)).toEqual([]);
       w.push(s.timeUs, s.value);
     }
+    // 1.5 degrees is 29 standard deviations here, but under the metric's minimum change.
+    expect(d.evaluate(sample(31, 26.5), w).map((e) => e.rule)).toEqual([]);
     const events = d.evaluate(sample(31, 29), w);
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ rule: "zscore", threshold: 25 });
+    expect(events.map((e) => e.rule)).toEqual(["zscore", "level_shift"]);
+    expect(events[0]).toMatchObject({ rule: "zscore", baseline: 25, threshold: 4 });
     expect(events[0]!.score).toBeGreaterThan(4);
+  });
+
+  it("flags a departure from the device's own recent level, even inside the normal range and after an outlier", () => {
+    const d = new AnomalyDetector({ ...DEFAULT_RULES, thresholds: {} });
+    // Humidity 60 +- 1 with a spike in its recent past; a drop to 33 stays inside [30, 85].
+    // (A full window, ten samples, is needed before a level is known.)
+    const fired = run(
+      d,
+      [60, 61, 60, 61, 60, 61, 60, 61, 60, 61, 99, 61, 60, 59, 60, 61, 60, 33, 34, 60, 61],
+      "humidity",
+    );
+    const at = [10, 17, 18];
+    for (const i of at) expect(fired[i]).toEqual(["level_shift"]);
+    expect(fired.filter((_, i) => !at.includes(i)).flat()).toEqual([]);
+    const w = fresh();
+    for (const v of [60, 61, 60, 61, 60, 61, 60, 61, 60, 61]) w.push(w.count * MIN_US, v);
+    const [e] = d.evaluate(sample(10 * MIN_US, 40, "device_1", "humidity"), w);
+    expect(e).toMatchObject({ rule: "level_shift", baseline: 60.5, threshold: 12, score: 20.5 });
+    // A slow trend (the daily cycle) never departs from its recent level.
+    const trend = Array.from({ length: 120 }, (_, i) => Math.round(50 + i / 4));
+    expect(run(new AnomalyDetector({ ...DEFAULT_RULES, thresholds: {} }), trend, "humidity").flat()).toEqual(
+      [],
+    );
   });
 
   it("flags a stuck sensor once per run", () => {
@@ -140,6 +236,18 @@ describe("AnomalyDetector", () => {
     );
     expect(rules.flat()).toEqual(["stuck"]);
     expect(rules[5]).toEqual(["stuck"]);
+  });
+
+  it("forgets a device's conditions with the device", () => {
+    const d = new AnomalyDetector(DEFAULT_RULES);
+    expect(d.evaluate(sample(0, 10, "device_1", "battery_level"), fresh()).map((e) => e.rule)).toEqual([
+      "battery_low",
+    ]);
+    expect(d.evaluate(sample(1, 10, "device_1", "battery_level"), fresh())).toEqual([]);
+    d.forget("device_1");
+    expect(d.evaluate(sample(2, 10, "device_1", "battery_level"), fresh()).map((e) => e.rule)).toEqual([
+      "battery_low",
+    ]);
   });
 });
 

@@ -12,6 +12,7 @@ const ev = (over: Partial<AnomalyEvent>): AnomalyEvent => ({
   severity: "warning",
   timeUs: 0,
   value: 0,
+  baseline: null,
   threshold: 0,
   score: 0,
   message: "",

@@ -15,6 +15,7 @@ const event = (over: Partial<AnomalyEvent> = {}): AnomalyEvent => ({
   severity: "warning",
   timeUs: 1_700_000_000_123_456,
   value: 40,
+  baseline: null,
   threshold: 32,
   score: 8,
   message: "temperature 40 above 32",

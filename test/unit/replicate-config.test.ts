@@ -120,6 +120,7 @@ describe("EDGE_SITE: the site tag", () => {
       timeUs: 1_000_000,
       value: 1,
       threshold: 2,
+      baseline: null,
       score: 3,
       message: "m",
     };
