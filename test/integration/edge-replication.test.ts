@@ -11,23 +11,27 @@
 // device ids) feeds the same central instance, and the central API serves
 // both: an admin key sees both sites, a client key its own devices at each.
 import { execFile } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { InfluxDB } from "@influxdata/influxdb-client";
 import { AuthorizationsAPI, BucketsAPI, ReplicationsAPI } from "@influxdata/influxdb-client-apis";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { RunningApi } from "../../api/server.js";
+import { apiEnvGroups } from "../../api/config.js";
+import { type RunningApi, startApi } from "../../api/server.js";
 import { rollupTaskName } from "../../ingest/rollup/task.js";
 import { readReplicationStatus } from "../../ingest/replicate/status.js";
+import { readEnvGroups } from "../../shared/config/index.js";
 import { createInfluxClient } from "../../shared/influx/client.js";
+import { createLogger } from "../../shared/log.js";
 import { TAG } from "../../shared/schema.js";
 import { type RunningSimulator, startSimulator } from "../../simulator/server.js";
 import { type DedicatedInflux, startDedicatedInflux } from "../support/influx-instance.js";
-import { describeWithInflux, influxServer, type TestBucket } from "../support/influx.js";
+import { describeWithInflux, influxServer } from "../support/influx.js";
 import { type IngesterProcess, startIngester, tempSpoolDir } from "../support/ingester.js";
 import { loadDashboards, queriesOf, substituteVariables } from "../support/stack-dashboards.js";
-import { CLIENTS, get, makeKeys, startTestApi } from "./api-helpers.js";
+import { CLIENTS, get, makeKeys } from "./api-helpers.js";
 
 const run = promisify(execFile);
 const repo = join(import.meta.dirname, "..", "..");
@@ -316,17 +320,41 @@ describeWithInflux("edge InfluxDB replicating to a central one, through a networ
     expect(centralPoints).toEqual([...a, ...b].sort());
 
     // The central side runs its own rollup (the raw bucket is what is replicated): ensured by the CLI.
+    const centralEnv = {
+      ...process.env,
+      INFLUX_URL: central.url,
+      INFLUX_TOKEN: central.token,
+      INFLUX_ORG: central.org,
+      INFLUX_BUCKET: central.bucket,
+    };
     const ensured = await run("node", ["--import", "tsx", "ingest/rollup/cli.ts", "--ensure"], {
       cwd: repo,
-      env: {
-        ...process.env,
-        INFLUX_URL: central.url,
-        INFLUX_TOKEN: central.token,
-        INFLUX_ORG: central.org,
-        INFLUX_BUCKET: central.bucket,
-      },
+      env: centralEnv,
     });
     expect(JSON.parse(ensured.stdout)).toMatchObject({ rollupBucket: `${central.bucket}_rollup` });
+    // The hours the sites sent (4 h back) rolled up now rather than by the hourly task: the rollup keeps the site.
+    const stateDir = await mkdtemp(join(tmpdir(), "rollup-state-"));
+    spools.push(stateDir);
+    await run(
+      "node",
+      [
+        "--import",
+        "tsx",
+        "ingest/rollup/cli.ts",
+        "--backfill",
+        "6h",
+        "--state",
+        join(stateDir, "state.json"),
+      ],
+      { cwd: repo, env: centralEnv },
+    );
+    const rolledSites = await clientOf(central)
+      .getQueryApi(central.org)
+      .collectRows<{ _value: string }>(
+        `import "influxdata/influxdb/schema"
+schema.tagValues(bucket: ${JSON.stringify(`${central.bucket}_rollup`)}, tag: "site", start: -1d)`,
+      );
+    expect(rolledSites.map((r) => r._value)).toEqual(["site-a", "site-b"]);
     const tasks = (await (
       await fetch(`${central.url}/api/v2/tasks?name=${encodeURIComponent(rollupTaskName(central.bucket))}`, {
         headers: { Authorization: `Token ${central.token}` },
@@ -334,21 +362,20 @@ describeWithInflux("edge InfluxDB replicating to a central one, through a networ
     ).json()) as { tasks: unknown[] };
     expect(tasks.tasks).toHaveLength(1);
 
-    const orgID = (await (
-      await fetch(`${central.url}/api/v2/orgs?org=${central.org}`, {
-        headers: { Authorization: `Token ${central.token}` },
-      })
-    ).json()) as { orgs: { id: string }[] };
-    const bucketID = (await new BucketsAPI(clientOf(central)).getBuckets({ name: central.bucket }))
-      .buckets![0]!.id!;
-    const centralBucket: TestBucket = {
-      name: central.bucket,
-      id: bucketID,
-      client: clientOf(central),
-      server: { ...central, orgID: orgID.orgs[0]!.id, version: "", origin: "started" },
-    };
     const keys = makeKeys("edge-sites");
-    api = await startTestApi(centralBucket, { API_KEYS: keys.env, API_DEVICE_LOOKBACK: "3650d" });
+    // The central API as deployed: reading the rollup too (the device list finds the sites' devices there).
+    const apiCfg = readEnvGroups(apiEnvGroups, {
+      INFLUX_URL: central.url,
+      INFLUX_TOKEN: central.token,
+      INFLUX_ORG: central.org,
+      INFLUX_BUCKET: central.bucket,
+      API_PORT: "0",
+      API_HOST: "127.0.0.1",
+      API_KEYS_FILE: "",
+      API_KEYS: keys.env,
+      API_DEVICE_LOOKBACK: "2d",
+    });
+    api = await startApi(apiCfg, createLogger("edge-api", "silent"));
 
     type Listed = { id: string; client: string; site?: string };
     const admin = (await get(api, "/v1/devices", keys.admin)).body as { devices: Listed[] };
