@@ -48,7 +48,8 @@ export const OPENAPI_INFO = {
       "Send your key as `x-api-key` or `Authorization: Bearer`. A client key sees only its own devices; a device of " +
       "another client answers exactly like one that does not exist. An admin key reads every client " +
       "(answers carry `scope.admin: true`); a device is the pair (client, id): when several clients hold an id, an " +
-      "admin names one with the `client` parameter (without it: 409 listing them). " +
+      "admin names one with the `client` parameter (without it: 409 listing them). With edge sites feeding one " +
+      "InfluxDB a device is (site, client, id): the `site` parameter names one when several sites hold an id. " +
       'Errors are JSON `{"error", "message", "parameter"?}`, those of the HTTP layer too: the request line and headers ' +
       "may take at most 16 KiB together (431). Each parameter's schema is its validation; only the rules between " +
       "parameters (start before stop, the range cap, the point cap) are in the descriptions.",

@@ -1,5 +1,5 @@
 // The API's error model: every error is JSON `{error, message, parameter?}`
-// (an ambiguous device also lists the `clients` holding it).
+// (an ambiguous device also lists the `clients`, and `sites`, holding it).
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
@@ -9,6 +9,8 @@ export interface ErrorBody {
   parameter?: string;
   /** 409 for an admin: the clients that hold the device id asked for. */
   clients?: string[];
+  /** 409 when several sites hold it: their names ("" = points without a site tag). */
+  sites?: string[];
 }
 
 export class ApiError extends HTTPException {
@@ -28,13 +30,26 @@ export const badRequest = (parameter: string, message: string) =>
 export const deviceNotFound = () => new ApiError(404, { error: "not_found", message: "device not found" });
 
 /**
- * An admin named a device id that several clients hold without saying whose:
- * answering for one of them, or for all mixed, would be wrong, so ask.
+ * A device id that several clients (an admin's scope) or several sites hold,
+ * named without saying which: answering for one of them, or for all mixed,
+ * would be wrong, so ask. `clients` is always there; `sites` when they differ.
  */
-export const ambiguousDevice = (id: string, clients: readonly string[]) =>
-  new ApiError(409, {
+export const ambiguousDevice = (id: string, holders: readonly { client: string; site: string }[]) => {
+  const clients = [...new Set(holders.map((h) => h.client))].sort();
+  const sites = [...new Set(holders.map((h) => h.site))].sort();
+  const byClient = clients.length > 1;
+  const named = (list: string[]) => list.map((x) => (x === "" ? "(no site)" : x)).join(", ");
+  const message = byClient
+    ? `device ${id} exists under several clients (${clients.join(", ")}): name one with the client parameter, e.g. ?client=${clients[0]}`
+    : `device ${id} exists at several sites (${named(sites)}): name one with the site parameter, e.g. ?site=${sites.find((s) => s !== "") ?? ""} (site= for points without a site tag)`;
+  return new ApiError(409, {
     error: "ambiguous_device",
-    message: `device ${id} exists under several clients (${clients.join(", ")}): name one with the client parameter, e.g. ?client=${clients[0]}`,
-    parameter: "client",
-    clients: [...clients],
+    message:
+      byClient && sites.length > 1
+        ? `${message}; it also exists at several sites (${named(sites)}): name one with site`
+        : message,
+    parameter: byClient ? "client" : "site",
+    clients,
+    ...(sites.length > 1 ? { sites } : {}),
   });
+};

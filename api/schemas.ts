@@ -1,7 +1,7 @@
 // Input and output schemas shared by the routes: each one both validates the
 // request and documents it in /openapi.json. Messages say what is allowed.
 import { z } from "@hono/zod-openapi";
-import { ANOMALY_RULES, METRICS, type Metric } from "../shared/schema.js";
+import { ANOMALY_RULES, METRICS, type Metric, SITE_PATTERN } from "../shared/schema.js";
 import { SERIES_FNS } from "./flux/series.js";
 import { DURATION_FORMAT_HELP, TIME_FORMAT_HELP } from "./time-range.js";
 import {
@@ -46,6 +46,31 @@ export const clientParam = z
       "The client the device belongs to. An admin key needs it when several clients hold the id (else 409 listing them); a client key may name only its own client (another answers 404, like any device not its own).",
     example: "client_1",
   });
+
+/**
+ * Which edge site: site names are tag values (EDGE_SITE's pattern); empty
+ * selects the points without a site tag (a single site's, or older ones).
+ */
+const SITE_HELP =
+  "site must be a site name: 1-64 characters among letters, digits, '_', '-', '.', ':' starting with a letter or digit, or empty for points without a site tag";
+const SITE_OR_EMPTY = new RegExp(`^$|${SITE_PATTERN.source}`);
+const siteSchema = z.string().max(64, SITE_HELP).regex(SITE_OR_EMPTY, SITE_HELP).optional();
+
+/** `site` on routes about one device: which site's device, when several sites hold the id. */
+export const siteParam = siteSchema.openapi({
+  param: { name: "site", in: "query" },
+  description:
+    "The edge site the device is at (the `site` tag). Needed only when several sites hold the id (else 409 listing them in `sites`); empty = the device's points without a site tag.",
+  example: "site-a",
+});
+
+/** `site` on fleet routes: only that site's devices and points. */
+export const siteFilterParam = siteSchema.openapi({
+  param: { name: "site", in: "query" },
+  description:
+    "Only this edge site's devices and points (the `site` tag); absent = every site; empty = only points without a site tag.",
+  example: "site-a",
+});
 
 /** The rules between start and stop that a pattern cannot state: said in each description. */
 export const RANGE_RULES =
@@ -120,6 +145,10 @@ export const errorBody = z
       .array(z.string())
       .optional()
       .openapi({ description: "409 only: the clients holding the device id; name one with `client`" }),
+    sites: z.array(z.string()).optional().openapi({
+      description:
+        "409 only, when several sites hold the device id: their names (empty: points without a site tag); name one with `site`",
+    }),
   })
   .openapi("Error");
 
@@ -151,6 +180,9 @@ export const deviceBody = z
   .object({
     id: z.string(),
     client: z.string(),
+    site: z.string().optional().openapi({
+      description: "The edge site the device is at (the `site` tag); absent when its points carry none",
+    }),
     type: z.string(),
     last_seen: z.string().openapi({ description: "Time of the newest reading (RFC 3339)" }),
     last_reading: z.record(z.string(), lastValueBody).openapi({ description: "Newest value of each metric" }),
@@ -205,7 +237,7 @@ export const notFoundResponse = {
 export const conflictResponse = {
   409: {
     description:
-      "Admin key: several clients hold this device id; `clients` lists them, name one with the `client` parameter",
+      "Several clients (admin key) or several sites hold this device id; `clients` (and `sites`) list them, name one with the `client` (or `site`) parameter",
     content: { "application/json": { schema: errorBody } },
   },
 } as const;

@@ -16,6 +16,7 @@ import {
 } from "../shared/config/index.js";
 import { isValidTimeZone } from "../shared/time.js";
 import { notifyEnv } from "./notify/config.js";
+import { edgeEnv } from "./replicate/config.js";
 import { rollupEnv } from "./rollup/config.js";
 import { sinkEnv } from "./sink/config.js";
 import { windowSpec } from "./transforms/window-spec.js";
@@ -136,6 +137,7 @@ export const ingesterEnvGroups = {
   shard: shardEnv,
   rollup: rollupEnv,
   notify: notifyEnv,
+  edge: edgeEnv,
   log: logEnv,
 } as const;
 

@@ -18,6 +18,8 @@ export interface ChainStages {
   stats: RollingStats;
   detector: AnomalyDetector;
   silence: SilenceTracker;
+  /** The `site` tag every line carries (EDGE_SITE); absent or empty = none. */
+  site?: string;
 }
 
 export interface DeviceFetch {
@@ -50,11 +52,11 @@ export function transformDevice(
     out.anomalies.push(...stages.detector.evaluate(sample, window));
     window.push(sample.timeUs, sample.value);
     touched.add(sample.metric);
-    out.lines.push(readingLine(sample));
+    out.lines.push(readingLine(sample, stages.site));
   }
   for (const metric of touched) {
     const summary = stages.stats.window(device.id, metric).summary();
-    if (summary) out.lines.push(statsLine(device, metric, summary));
+    if (summary) out.lines.push(statsLine(device, metric, summary, stages.site));
   }
   // A device whose fetch failed is not "silent": the upstream is.
   if (fetched.failed === 0) {

@@ -9,6 +9,9 @@ import type { IngesterConfig } from "./config.js";
 import { createIngestMetrics } from "./metrics.js";
 import { openNotifier } from "./notify/index.js";
 import { Pipeline } from "./pipeline.js";
+import { EnsureKeeper } from "./ensure-keeper.js";
+import { ensureReplication } from "./replicate/ensure.js";
+import { ReplicationMonitor } from "./replicate/status.js";
 import { RollupKeeper, ensureRollup } from "./rollup/ensure.js";
 import { Scheduler } from "./scheduler.js";
 import { resolveSetup } from "./setup.js";
@@ -49,6 +52,10 @@ export async function startIngester(
     ...cfg.sink,
     registry: metrics.registry,
     logger: log,
+    // With a replication to a central InfluxDB, nothing is written to the
+    // edge before the replication exists: InfluxDB forwards only writes made
+    // after it is created. Points wait in the spool meanwhile.
+    held: setup.replication !== undefined,
   });
 
   // Watermarks: the local checkpoint first, then InfluxDB (the source of truth)
@@ -101,6 +108,7 @@ export async function startIngester(
     stats,
     detector: new AnomalyDetector(setup.rules),
     silence: new SilenceTracker(setup.rules.silent.cycles),
+    ...(cfg.edge.site ? { site: cfg.edge.site } : {}),
     sink,
     checkpoint,
     metrics,
@@ -138,6 +146,29 @@ export async function startIngester(
     ? new RollupKeeper(() => ensureRollup(influx, setup.rollup, log), log)
     : undefined;
   rollupKeeper?.start();
+  // The edge tier: every replica ensures the replication (idempotent; copies
+  // made by concurrent starts are reduced to one) and holds its writes until
+  // it exists, then reads its status for the metrics.
+  const replication = setup.replication;
+  const monitor = replication
+    ? new ReplicationMonitor(
+        influx,
+        replication.replicationName,
+        metrics.replication,
+        log,
+        cfg.edge.statusIntervalMs,
+        cfg.edge.site,
+      )
+    : undefined;
+  const replicationKeeper = replication
+    ? new EnsureKeeper("replication", () => ensureReplication(influx, replication, log, cfg.influx), log, {
+        onEnsured: (state) => {
+          sink.release();
+          monitor?.start(state.replicationID);
+        },
+      })
+    : undefined;
+  replicationKeeper?.start();
   log.info(
     {
       iotApi: cfg.ingest.iotApiUrl,
@@ -146,6 +177,10 @@ export async function startIngester(
       cron: cfg.ingest.cron,
       metricsPort: server.port,
       shard: setup.shard,
+      site: cfg.edge.site || undefined,
+      replicateTo: replication
+        ? `${replication.central.url} ${replication.central.org}/${replication.central.bucket}`
+        : undefined,
     },
     "ingester started",
   );
@@ -159,6 +194,8 @@ export async function startIngester(
     close: (timeoutMs = cfg.ingest.shutdownTimeoutMs) =>
       (closing ??= (async () => {
         rollupKeeper?.stop();
+        replicationKeeper?.stop();
+        monitor?.stop();
         await scheduler.stop();
         await sink.close(Math.max(1000, timeoutMs / 2));
         await notifier?.close(Math.max(500, timeoutMs / 4));

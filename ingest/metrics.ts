@@ -1,6 +1,7 @@
 // The ingester's Prometheus metrics (prom-client), one registry per process.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { registerProcessMetrics } from "../shared/metrics/process.js";
+import { createReplicationMetrics } from "./replicate/metrics.js";
 
 export function createIngestMetrics(diskPath: string) {
   const registry = new Registry();
@@ -71,6 +72,8 @@ export function createIngestMetrics(diskPath: string) {
       labelNames: ["rule"],
       registers: r,
     }),
+    /** Registered always (so dashboards and tests know the names); series appear once a replication is read. */
+    replication: createReplicationMetrics(registry),
   };
 }
 

@@ -193,7 +193,7 @@ export class Pipeline {
       if (cycle.error || (batch.lines.length === 0 && batch.anomalies.length === 0)) return;
       const { sink, notifier, watermarks, metrics } = this.deps;
       for (const e of batch.anomalies) {
-        batch.lines.push(anomalyLine(e));
+        batch.lines.push(anomalyLine(e, this.deps.site));
         metrics.anomalies.inc({ rule: e.rule });
       }
       try {

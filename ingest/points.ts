@@ -6,6 +6,11 @@ import type { Sample } from "./sample.js";
 import type { AnomalyEvent } from "./transforms/anomaly-rules.js";
 import type { Summary } from "./transforms/rolling-stats.js";
 
+/** The `site` tag (EDGE_SITE) when the ingester has one; a single site's points carry none. */
+function atSite(point: Point, site: string | undefined): Point {
+  return site ? point.tag(TAG.site, site) : point;
+}
+
 function line(point: Point): string {
   const text = point.toLineProtocol();
   if (!text) throw new Error(`point without fields: ${point.toString()}`);
@@ -13,9 +18,9 @@ function line(point: Point): string {
 }
 
 /** Every metric is a float field, whatever the upstream's JSON type, so types never conflict. */
-export function readingLine(s: Sample): string {
+export function readingLine(s: Sample, site?: string): string {
   return line(
-    new Point(MEASUREMENT.reading)
+    atSite(new Point(MEASUREMENT.reading), site)
       .tag(TAG.client, s.client)
       .tag(TAG.device, s.device)
       .tag(TAG.type, s.type)
@@ -28,9 +33,10 @@ export function statsLine(
   device: { id: string; client: string; type: string },
   metric: string,
   sum: Summary,
+  site?: string,
 ): string {
   return line(
-    new Point(MEASUREMENT.stats)
+    atSite(new Point(MEASUREMENT.stats), site)
       .tag(TAG.client, device.client)
       .tag(TAG.device, device.id)
       .tag(TAG.type, device.type)
@@ -45,8 +51,8 @@ export function statsLine(
   );
 }
 
-export function anomalyLine(e: AnomalyEvent): string {
-  const point = new Point(MEASUREMENT.anomaly)
+export function anomalyLine(e: AnomalyEvent, site?: string): string {
+  const point = atSite(new Point(MEASUREMENT.anomaly), site)
     .tag(TAG.client, e.client)
     .tag(TAG.device, e.device)
     .tag(TAG.type, e.type)

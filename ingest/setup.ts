@@ -1,8 +1,10 @@
 // What the ingester's configuration means beyond its variables: the shard it
-// owns, the rollup plan, the anomaly rules and the webhook endpoints. Every
+// owns, the rollup plan, the anomaly rules, the webhook endpoints and the
+// replication to a central InfluxDB. Every
 // problem is collected, so one start-up names them all (a ConfigError).
 import { ConfigError } from "../shared/config/index.js";
 import { type WebhookEndpoint, loadEndpoints } from "./notify/index.js";
+import { type ReplicationPlan, replicationPlan } from "./replicate/ensure.js";
 import { type RollupPlan, rollupPlan } from "./rollup/ensure.js";
 import { type Shard, resolveShard } from "./shard.js";
 import type { RulesConfig } from "./transforms/anomaly-rules.js";
@@ -15,6 +17,8 @@ export interface IngesterSetup {
   rules: RulesConfig;
   /** Empty: no webhooks. */
   endpoints: WebhookEndpoint[];
+  /** Undefined: no replication to a central InfluxDB. */
+  replication: ReplicationPlan | undefined;
 }
 
 /** Resolves the setup, or throws one ConfigError listing every problem found. */
@@ -32,6 +36,8 @@ export function resolveSetup(cfg: IngesterConfig, env: NodeJS.ProcessEnv = proce
   const rollup = attempt(() => rollupPlan(cfg.influx, cfg.rollup));
   const rules = attempt(() => loadRules(cfg.ingest.rulesFile));
   const endpoints = attempt(() => loadEndpoints(cfg.notify.webhooksFile));
-  if (problems.length > 0 || !shard || !rollup || !rules || !endpoints) throw new ConfigError(problems);
-  return { shard, rollup, rules, endpoints };
+  const replication = attempt(() => ({ plan: replicationPlan(cfg.influx, cfg.edge) }));
+  if (problems.length > 0 || !shard || !rollup || !rules || !endpoints || !replication)
+    throw new ConfigError(problems);
+  return { shard, rollup, rules, endpoints, replication: replication.plan };
 }

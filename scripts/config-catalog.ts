@@ -4,6 +4,7 @@
 import { apiEnv, apiEnvGroups, apiRollupEnv } from "../api/config.js";
 import { ingestEnv, ingesterEnvGroups, shardEnv } from "../ingest/config.js";
 import { notifyEnv } from "../ingest/notify/config.js";
+import { edgeEnv } from "../ingest/replicate/config.js";
 import { rollupEnv } from "../ingest/rollup/config.js";
 import { sinkEnv } from "../ingest/sink/config.js";
 import { influxEnv, logEnv } from "../shared/config/index.js";
@@ -27,5 +28,6 @@ export const allEnvGroups = {
   api: apiEnv,
   ingestShard: shardEnv,
   rollup: rollupEnv,
+  edge: edgeEnv,
   apiRollup: { after: apiRollupEnv.after },
 } as const;

@@ -33,6 +33,7 @@ if (!dashboard) throw new Error(`no dashboard ${uid}`);
 const stop = new Date();
 const start = new Date(stop.getTime() - rangeMs);
 const selection = {
+  site: "all" as const,
   client: "all" as const,
   type: "all" as const,
   device: device === "all" ? ("all" as const) : device.split(","),

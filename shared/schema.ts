@@ -24,6 +24,12 @@ export const MEASUREMENT = {
 } as const;
 
 export const TAG = {
+  /**
+   * The edge site that wrote the point (EDGE_SITE), on every reading, stats
+   * and anomaly point when set; absent on a single site's data. A central
+   * InfluxDB fed by several sites tells them apart by it.
+   */
+  site: "site",
   client: "client",
   device: "device",
   type: "type",
@@ -31,6 +37,9 @@ export const TAG = {
   rule: "rule",
   severity: "severity",
 } as const;
+
+/** A site name (the `site` tag's values): what EDGE_SITE and the API's `site` parameter accept. */
+export const SITE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
 /** Device types served by the IoT API. */
 export const DEVICE_TYPES = ["temperature_sensor", "humidity_sensor", "activity_tracker"] as const;

@@ -7,7 +7,7 @@
 import { type ParameterizedQuery, flux, fluxExpression } from "@influxdata/influxdb-client";
 import { MEASUREMENT, ROLLUP_FIELD, TAG } from "../../shared/schema.js";
 import type { TimeRange } from "../time-range.js";
-import { type FluxContext, type Scope, clientFilter, deviceFilter, num, rangeCall } from "./scope.js";
+import { type FluxContext, type Scope, scopeFilter, deviceFilter, num, rangeCall } from "./scope.js";
 import { deviceKey } from "./devices.js";
 import { isMissingBucket } from "./rollup.js";
 import { type Source, type SourcePlan, planSources } from "./sources.js";
@@ -23,7 +23,7 @@ export interface Aggregate {
 export interface GroupAggregate extends Aggregate {
   type: string | null;
   metric: string;
-  /** Devices (client, id) that contributed (fleet queries only). */
+  /** Devices (site, client, id) that contributed (fleet queries only). */
   devices?: number;
 }
 
@@ -48,6 +48,7 @@ interface Moments {
 interface Row {
   result: string;
   _field?: string;
+  site?: string | null;
   type?: string;
   metric?: string;
   client?: string;
@@ -75,8 +76,8 @@ function rawQuery(ctx: FluxContext, scope: Scope, range: TimeRange, by: By, devi
   const byGroup = (fn: string) => flux`|> group(columns: ${group}) |> ${fluxExpression(fn)}()`;
   return flux`data = from(bucket: ${ctx.bucket})
       |> ${rangeCall(range)}
-      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${clientFilter(scope)}${deviceFilter(device)})
-${branch("dev_count", flux`|> group(columns: ${[...group, TAG.client, TAG.device]}) |> count()`)}${branch("sum", byGroup("sum"))}${branch("min", byGroup("min"))}${branch("max", byGroup("max"))}${branch("stddev", byGroup("stddev"))}`;
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${scopeFilter(scope)}${deviceFilter(device)})
+${branch("dev_count", flux`|> group(columns: ${[...group, TAG.site, TAG.client, TAG.device]}) |> count()`)}${branch("sum", byGroup("sum"))}${branch("min", byGroup("min"))}${branch("max", byGroup("max"))}${branch("stddev", byGroup("stddev"))}`;
 }
 
 /**
@@ -96,7 +97,7 @@ function rollupQuery(
   const fleet = by === "type_and_metric" && device === undefined;
   const field = (measurement: string, f: string) => flux`from(bucket: ${ctx.rollup.bucket})
       |> ${rangeCall(range)}
-      |> filter(fn: (r) => r._measurement == ${measurement}${clientFilter(scope)}${deviceFilter(device)} and r._field == ${f})`;
+      |> filter(fn: (r) => r._measurement == ${measurement}${scopeFilter(scope)}${deviceFilter(device)} and r._field == ${f})`;
   const figures = fleet ? MEASUREMENT.readingHourlyFleet : MEASUREMENT.readingHourly;
   const branch = (name: string, f: string, tail: ParameterizedQuery, measurement = figures) =>
     flux`${field(measurement, f)}
@@ -105,11 +106,11 @@ function rollupQuery(
 `;
   const byGroup = (fn: string) => flux`|> group(columns: ${group}) |> ${fluxExpression(fn)}()`;
   const counts = fleet
-    ? flux`${branch("count", ROLLUP_FIELD.count, byGroup("sum"))}${branch("devices", ROLLUP_FIELD.count, flux`|> group(columns: ${[...group, TAG.client, TAG.device]}) |> first()`, MEASUREMENT.readingHourly)}`
+    ? flux`${branch("count", ROLLUP_FIELD.count, byGroup("sum"))}${branch("devices", ROLLUP_FIELD.count, flux`|> group(columns: ${[...group, TAG.site, TAG.client, TAG.device]}) |> first()`, MEASUREMENT.readingHourly)}`
     : branch(
         "dev_count",
         ROLLUP_FIELD.count,
-        flux`|> group(columns: ${[...group, TAG.client, TAG.device]}) |> sum()`,
+        flux`|> group(columns: ${[...group, TAG.site, TAG.client, TAG.device]}) |> sum()`,
       );
   return flux`${counts}${branch("sum", ROLLUP_FIELD.sum, byGroup("sum"))}${branch("min", ROLLUP_FIELD.min, byGroup("min"))}${branch("max", ROLLUP_FIELD.max, byGroup("max"))}${branch("sum_sq", ROLLUP_FIELD.sumSquares, byGroup("sum"))}`;
 }
@@ -131,10 +132,10 @@ function momentsOf(rows: Row[], by: By, metricOf: (r: Row) => string): Map<strin
     if (v === null) continue;
     if (r.result === "dev_count") {
       g.count += v;
-      if (r.device !== undefined && v > 0) g.devices.add(deviceKey(r.client ?? "", r.device));
+      if (r.device !== undefined && v > 0) g.devices.add(deviceKey(r.client ?? "", r.device, r.site ?? ""));
     } else if (r.result === "count") g.count += v;
     else if (r.result === "devices") {
-      if (r.device !== undefined && v > 0) g.devices.add(deviceKey(r.client ?? "", r.device));
+      if (r.device !== undefined && v > 0) g.devices.add(deviceKey(r.client ?? "", r.device, r.site ?? ""));
     } else if (r.result === "sum") g.sum += v;
     else if (r.result === "sum_sq") g.sumSq += v;
     else if (r.result === "stddev") stddevs.set(key, v);

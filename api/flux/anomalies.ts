@@ -3,7 +3,7 @@
 import { flux, fluxExpression } from "@influxdata/influxdb-client";
 import { ANOMALY_FIELD, type AnomalyRule, MEASUREMENT, TAG } from "../../shared/schema.js";
 import type { TimeRange } from "../time-range.js";
-import { type FluxContext, type Scope, clientFilter, deviceFilter, num, rangeCall } from "./scope.js";
+import { type FluxContext, type Scope, scopeFilter, deviceFilter, num, rangeCall } from "./scope.js";
 
 /** An anomaly event as the API reads it back from InfluxDB (the ingester's is ingest/transforms/anomaly-rules.ts AnomalyEvent). */
 export interface StoredAnomaly {
@@ -48,7 +48,7 @@ export async function queryAnomalies(
   const rows = await ctx.runner.rows<EventRow>(flux`
     data = from(bucket: ${ctx.bucket})
       |> ${rangeCall(range)}
-      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.anomaly}${clientFilter(scope)}${deviceFilter(opts.device)}${ruleFilter(opts.rule)})
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.anomaly}${scopeFilter(scope)}${deviceFilter(opts.device)}${ruleFilter(opts.rule)})
     data
       |> filter(fn: (r) => r._field == ${ANOMALY_FIELD.value})
       |> group()
@@ -94,7 +94,7 @@ export async function queryAnomalyCounts(
   const rows = await ctx.runner.rows<{ rule: string; severity: string; _value: unknown }>(flux`
     from(bucket: ${ctx.bucket})
       |> ${rangeCall(range)}
-      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.anomaly} and r._field == ${ANOMALY_FIELD.value}${clientFilter(scope)}${deviceFilter(device)})
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.anomaly} and r._field == ${ANOMALY_FIELD.value}${scopeFilter(scope)}${deviceFilter(device)})
       |> group(columns: [${TAG.rule}, ${TAG.severity}])
       |> count()`);
   return rows

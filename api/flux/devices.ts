@@ -2,14 +2,16 @@
 // points exist with tag client=<client> and device=<id> within the lookback.
 // A device is the pair (client, id): two clients may hold points under the
 // same id (a device moved between clients, or alike names), and an admin,
-// who sees every client, must see them as two devices, never one.
+// who sees every client, must see them as two devices, never one. With edge
+// sites feeding one central InfluxDB, the site is part of it too: the same
+// (client, id) at two sites is two devices, (site, client, id).
 import { type ParameterizedQuery, flux, fluxExpression } from "@influxdata/influxdb-client";
 import { MEASUREMENT, ROLLUP_FIELD, TAG } from "../../shared/schema.js";
 import { HOUR_MS } from "../../shared/time.js";
 import type { TimeRange } from "../time-range.js";
 import { isMissingBucket } from "./rollup.js";
 import { planSources } from "./sources.js";
-import { type FluxContext, type Scope, clientFilter, num, rangeCall } from "./scope.js";
+import { type FluxContext, type Scope, num, rangeCall, scopeFilter } from "./scope.js";
 
 export interface LastValue {
   value: number;
@@ -19,6 +21,8 @@ export interface LastValue {
 export interface DeviceInfo {
   id: string;
   client: string;
+  /** The `site` tag; "" for points without one. */
+  site: string;
   type: string;
   lastSeen: string;
   /** Last value of each metric the device reported. */
@@ -26,6 +30,7 @@ export interface DeviceInfo {
 }
 
 interface Row {
+  site?: string | null;
   client: string;
   device: string;
   type: string;
@@ -34,17 +39,18 @@ interface Row {
   _time: string;
 }
 
-/** The map key of a device: its client and id (NUL never occurs in either, the id patterns exclude it). */
-export function deviceKey(client: string, id: string): string {
-  return `${client}\u0000${id}`;
+/** The map key of a device: its site, client and id (NUL never occurs in any, their patterns exclude it). */
+export function deviceKey(client: string, id: string, site = ""): string {
+  return `${site}\u0000${client}\u0000${id}`;
 }
 
 /** Beyond this many (device, metric) pairs last seen only in the rollup, one raw read of the whole lookback is cheaper. */
 export const TARGETED_MAX = 100;
 
 /**
- * Every device of the scope (or those with id `device`: one per client holding
- * it), with its last reading, newest point per metric. Sorted by id, then client.
+ * Every device of the scope (or those with id `device`: one per client and
+ * site holding it), with its last reading, newest point per metric. Sorted by
+ * id, then client, then site.
  *
  * Reading the newest point of every series over the whole lookback (30 days by
  * default) costs a read of each series' month. With the hourly rollup, raw data
@@ -89,12 +95,14 @@ async function lastRowsViaRollup(
   ]);
   const newestRaw = new Map<string, number>();
   for (const r of raw) {
-    const k = seriesKey(r.client, r.device, r._field);
+    const k = seriesKey(r.site ?? "", r.client, r.device, r._field);
     newestRaw.set(k, Math.max(newestRaw.get(k) ?? -Infinity, Date.parse(r._time)));
   }
   // Series last seen in a rolled-up hour: newer there than anything raw holds for them.
   const older = hours.filter(
-    (h) => (newestRaw.get(seriesKey(h.client, h.device, h.metric)) ?? -Infinity) < Date.parse(h._time),
+    (h) =>
+      (newestRaw.get(seriesKey(h.site ?? "", h.client, h.device, h.metric)) ?? -Infinity) <
+      Date.parse(h._time),
   );
   if (older.length === 0) return raw;
   if (older.length > TARGETED_MAX) return lastRows(ctx, scope, lookback);
@@ -104,17 +112,17 @@ async function lastRowsViaRollup(
   return [...raw, ...(await lastRows(ctx, scope, within, ids))];
 }
 
-const seriesKey = (client: string, device: string, metric: string) =>
-  `${client}\u0000${device}\u0000${metric}`;
+const seriesKey = (site: string, client: string, device: string, metric: string) =>
+  `${site}\u0000${client}\u0000${device}\u0000${metric}`;
 
 /** The newest raw point of each series in `range` (of the devices `ids` when given). */
 function lastRows(ctx: FluxContext, scope: Scope, range: TimeRange, ids?: string[]): Promise<Row[]> {
   return ctx.runner.rows<Row>(flux`
     from(bucket: ${ctx.bucket})
       |> ${rangeCall(range)}
-      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${clientFilter(scope)}${devicesFilter(ids)})
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${scopeFilter(scope)}${devicesFilter(ids)})
       |> last()
-      |> keep(columns: [${TAG.client}, ${TAG.device}, ${TAG.type}, "_field", "_value", "_time"])`);
+      |> keep(columns: [${TAG.site}, ${TAG.client}, ${TAG.device}, ${TAG.type}, "_field", "_value", "_time"])`);
 }
 
 /** ` and (r.device == "a" or r.device == "b")`: tag equalities, which InfluxDB pushes down into storage. */
@@ -126,6 +134,7 @@ function devicesFilter(ids: string[] | undefined): ParameterizedQuery {
 }
 
 interface HourRow {
+  site?: string | null;
   client: string;
   device: string;
   metric: string;
@@ -142,9 +151,9 @@ function lastHours(
   return ctx.runner.rows<HourRow>(flux`
     from(bucket: ${rollupBucket})
       |> ${rangeCall(range)}
-      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.readingHourly}${clientFilter(scope)} and r._field == ${ROLLUP_FIELD.count})
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.readingHourly}${scopeFilter(scope)} and r._field == ${ROLLUP_FIELD.count})
       |> last()
-      |> keep(columns: [${TAG.client}, ${TAG.device}, ${TAG.metric}, "_time"])`);
+      |> keep(columns: [${TAG.site}, ${TAG.client}, ${TAG.device}, ${TAG.metric}, "_time"])`);
 }
 
 /** Devices from the newest points of their series (several rows of one series: the newest counts). */
@@ -152,10 +161,11 @@ function devicesFrom(rows: Row[]): DeviceInfo[] {
   const byKey = new Map<string, DeviceInfo>();
   for (const r of rows) {
     const value = num(r._value);
-    const key = deviceKey(r.client, r.device);
+    const site = r.site ?? "";
+    const key = deviceKey(r.client, r.device, site);
     let info = byKey.get(key);
     if (!info) {
-      info = { id: r.device, client: r.client, type: r.type, lastSeen: r._time, last: {} };
+      info = { id: r.device, client: r.client, site, type: r.type, lastSeen: r._time, last: {} };
       byKey.set(key, info);
     }
     // RFC 3339 UTC strings from InfluxDB compare in time order as text only at equal
@@ -171,6 +181,7 @@ function devicesFrom(rows: Row[]): DeviceInfo[] {
   return [...byKey.values()].sort(
     (a, b) =>
       a.id.localeCompare(b.id, "en", { numeric: true }) ||
-      a.client.localeCompare(b.client, "en", { numeric: true }),
+      a.client.localeCompare(b.client, "en", { numeric: true }) ||
+      a.site.localeCompare(b.site, "en", { numeric: true }),
   );
 }

@@ -7,7 +7,7 @@ import { type ParameterizedQuery, flux, fluxDuration, fluxExpression } from "@in
 import { MEASUREMENT, type Metric, ROLLUP_FIELD, TAG } from "../../shared/schema.js";
 import { type TimeRange, formatDuration } from "../time-range.js";
 import { InfluxUnavailableError } from "./run.js";
-import { type FluxContext, type Scope, clientFilter, deviceFilter, num, rangeCall } from "./scope.js";
+import { type FluxContext, type Scope, scopeFilter, deviceFilter, num, rangeCall } from "./scope.js";
 import { type SeriesFn, type SeriesPoint, querySeries } from "./series.js";
 import { HOUR_MS } from "../../shared/time.js";
 import { type Source, planSources } from "./sources.js";
@@ -53,10 +53,10 @@ function partQuery(
     rollupBucket === undefined
       ? flux`from(bucket: ${ctx.bucket})
       |> ${rangeCall(part)}
-      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${clientFilter(scope)}${deviceFilter(device)} and r._field == ${metric})`
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${scopeFilter(scope)}${deviceFilter(device)} and r._field == ${metric})`
       : flux`from(bucket: ${rollupBucket})
       |> ${rangeCall(part)}
-      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.readingHourly}${clientFilter(scope)}${deviceFilter(device)} and r.${fluxExpression(TAG.metric)} == ${metric} and r._field == ${rollupField})`;
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.readingHourly}${scopeFilter(scope)}${deviceFilter(device)} and r.${fluxExpression(TAG.metric)} == ${metric} and r._field == ${rollupField})`;
   const branch = (name: string, rollupField: string, rawFn: string, rollupFn: string) =>
     flux`${select(rollupField)}
       |> group()

@@ -6,9 +6,14 @@ import { TAG } from "../../shared/schema.js";
 import type { TimeRange } from "../time-range.js";
 import type { QueryRunner } from "./run.js";
 
-/** `client` null = admin: every client's data. */
+/**
+ * `client` null = admin: every client's data. `site` undefined = every site;
+ * a name = that site's points only; "" = only points without a site tag (a
+ * single site's, or written before EDGE_SITE was set).
+ */
 export interface Scope {
   readonly client: string | null;
+  readonly site?: string | undefined;
 }
 
 export interface FluxContext {
@@ -24,9 +29,18 @@ export interface RollupSource {
   readonly afterMs: number;
 }
 
-/** ` and r.client == "<client>"`, or nothing for an admin. */
-export function clientFilter(scope: Scope): ParameterizedQuery {
-  return scope.client === null ? flux`` : flux` and r.${fluxExpression(TAG.client)} == ${scope.client}`;
+/** ` and r.client == "<client>"` (nothing for an admin), then the site's filter (nothing for every site). */
+export function scopeFilter(scope: Scope): ParameterizedQuery {
+  const client =
+    scope.client === null ? flux`` : flux` and r.${fluxExpression(TAG.client)} == ${scope.client}`;
+  // Both forms are pushed down to storage (an == "" would not be: InfluxDB reads a missing tag as null).
+  const site =
+    scope.site === undefined
+      ? flux``
+      : scope.site === ""
+        ? flux` and not exists r.${fluxExpression(TAG.site)}`
+        : flux` and r.${fluxExpression(TAG.site)} == ${scope.site}`;
+  return flux`${client}${site}`;
 }
 
 /** ` and r.device == "<id>"`, or nothing when `device` is undefined. */

@@ -2,7 +2,7 @@
 import { flux, fluxDuration, fluxExpression } from "@influxdata/influxdb-client";
 import { MEASUREMENT, type Metric } from "../../shared/schema.js";
 import { type TimeRange, formatDuration } from "../time-range.js";
-import { type FluxContext, type Scope, clientFilter, deviceFilter, num, rangeCall } from "./scope.js";
+import { type FluxContext, type Scope, scopeFilter, deviceFilter, num, rangeCall } from "./scope.js";
 
 export const SERIES_FNS = ["mean", "min", "max", "last"] as const;
 export type SeriesFn = (typeof SERIES_FNS)[number];
@@ -31,7 +31,7 @@ export async function querySeries(
   const rows = await ctx.runner.rows<Row>(flux`
     from(bucket: ${ctx.bucket})
       |> ${rangeCall(range)}
-      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${clientFilter(scope)}${deviceFilter(device)} and r._field == ${metric})
+      |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${scopeFilter(scope)}${deviceFilter(device)} and r._field == ${metric})
       |> group(columns: ["_field"])
       |> aggregateWindow(every: ${fluxDuration(formatDuration(everyMs))}, fn: ${fnName}, createEmpty: false, timeSrc: "_start")
       |> keep(columns: ["_time", "_value"])`);

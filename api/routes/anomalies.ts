@@ -4,6 +4,7 @@ import { queryAnomalies } from "../flux/anomalies.js";
 import {
   anomalyBody,
   clientParam,
+  siteParam,
   conflictResponse,
   deviceParams,
   errorResponses,
@@ -25,7 +26,7 @@ const route = createRoute({
   security,
   request: {
     params: deviceParams,
-    query: z.object({ client: clientParam, start: start(), stop, rule, limit }),
+    query: z.object({ client: clientParam, site: siteParam, start: start(), stop, rule, limit }),
   },
   responses: {
     200: {
@@ -55,7 +56,7 @@ export function anomaliesRouter(deps: RouteDeps) {
   return newRouter().openapi(route, async (c) => {
     const q = c.req.valid("query");
     const range = rangeOf(deps, q);
-    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client);
+    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client, q.site);
     const { total, events } = await queryAnomalies(deps.flux, deviceScope(device), range, {
       device: device.id,
       ...(q.rule ? { rule: q.rule } : {}),

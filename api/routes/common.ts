@@ -37,32 +37,41 @@ export function lookbackRange(deps: RouteDeps): TimeRange {
 }
 
 /**
- * The device (client, id) the request names, if the scope may read it;
+ * The device (site, client, id) the request names, if the scope may read it;
  * otherwise the same 404 as for an id nobody has. A client key reads only its
  * own client (naming another is that 404). An admin names the client with the
  * `client` parameter, or may leave it out while only one client holds the id
- * within the lookback; several is a 409 listing them, never a mix.
+ * within the lookback; several is a 409 listing them, never a mix. The site
+ * likewise: `site` names it (empty: the points without a site tag), needed
+ * only when the id is held at several sites.
  */
 export async function requireDevice(
   deps: RouteDeps,
   scope: Scope,
   id: string,
   client?: string,
+  site?: string,
 ): Promise<DeviceInfo> {
   if (client !== undefined && scope.client !== null && client !== scope.client) throw deviceNotFound();
-  const found = await queryDevices(deps.flux, { client: client ?? scope.client }, lookbackRange(deps), id);
+  const found = await queryDevices(
+    deps.flux,
+    { client: client ?? scope.client, site: site ?? scope.site },
+    lookbackRange(deps),
+    id,
+  );
   if (found.length === 0) throw deviceNotFound();
-  if (found.length > 1)
-    throw ambiguousDevice(
-      id,
-      found.map((d) => d.client),
-    );
+  if (found.length > 1) throw ambiguousDevice(id, found);
   return found[0]!;
 }
 
-/** The scope of the data queries about one resolved device: its own client, whoever asks. */
+/** The scope of the data queries about one resolved device: its own client and site, whoever asks. */
 export function deviceScope(device: DeviceInfo): Scope {
-  return { client: device.client };
+  return { client: device.client, site: device.site };
+}
+
+/** The caller's scope narrowed to one site when the request names one (`site`; empty = no site tag). */
+export function siteScope(scope: Scope, site: string | undefined): Scope {
+  return site === undefined ? scope : { ...scope, site };
 }
 
 export function rangeOf(
@@ -84,6 +93,14 @@ export function mainMetric(type: string): Metric {
     : "battery_level";
 }
 
+/** A device as answers show it; `site` only when its points carry one (a single site's answers are unchanged). */
 export function deviceJson(d: DeviceInfo) {
-  return { id: d.id, client: d.client, type: d.type, last_seen: d.lastSeen, last_reading: d.last };
+  return {
+    id: d.id,
+    client: d.client,
+    ...(d.site ? { site: d.site } : {}),
+    type: d.type,
+    last_seen: d.lastSeen,
+    last_reading: d.last,
+  };
 }

@@ -6,6 +6,8 @@ import { queryAnomalies } from "../flux/anomalies.js";
 import {
   anomalyBody,
   clientParam,
+  siteFilterParam,
+  siteParam,
   conflictResponse,
   deviceId,
   errorResponses,
@@ -16,7 +18,16 @@ import {
   start,
   stop,
 } from "../schemas.js";
-import { type RouteDeps, deviceScope, iso, newRouter, rangeOf, requireDevice, scopeOf } from "./common.js";
+import {
+  type RouteDeps,
+  deviceScope,
+  iso,
+  newRouter,
+  rangeOf,
+  requireDevice,
+  scopeOf,
+  siteScope,
+} from "./common.js";
 
 /** Anomaly events listed by /processed_data; `anomaly_count` has them all. */
 const PROCESSED_DATA_EVENTS = 100;
@@ -40,6 +51,7 @@ const processedRoute = createRoute({
     query: z.object({
       object_id: deviceId.openapi({ param: { name: "object_id", in: "query", required: true } }),
       client: clientParam,
+      site: siteParam,
       start: start(),
       stop,
     }),
@@ -53,6 +65,10 @@ const processedRoute = createRoute({
             scope: scopeBody,
             object_id: z.string(),
             client: z.string(),
+            site: z
+              .string()
+              .optional()
+              .openapi({ description: "The object's edge site, when its points carry one" }),
             type: z.string(),
             start: z.string(),
             stop: z.string(),
@@ -76,7 +92,7 @@ const clientStatsRoute = createRoute({
   tags: ["course"],
   summary: "The course's per-client aggregates over all the client's objects, per type and metric",
   security,
-  request: { query: z.object({ start: start(), stop }) },
+  request: { query: z.object({ start: start(), stop, site: siteFilterParam }) },
   responses: {
     200: {
       description: "One entry per device type and metric; an admin key aggregates every client",
@@ -105,7 +121,7 @@ export function courseRouter(deps: RouteDeps) {
       const q = c.req.valid("query");
       const range = rangeOf(deps, q);
       const scope = c.get("scope");
-      const device = await requireDevice(deps, scope, q.object_id, q.client);
+      const device = await requireDevice(deps, scope, q.object_id, q.client, q.site);
       const [{ groups, source }, anomalies] = await Promise.all([
         queryAggregates(deps.flux, deviceScope(device), range, "metric", device.id, deps.now()),
         queryAnomalies(deps.flux, deviceScope(device), range, {
@@ -118,6 +134,7 @@ export function courseRouter(deps: RouteDeps) {
           scope: scopeOf(c),
           object_id: device.id,
           client: device.client,
+          ...(device.site ? { site: device.site } : {}),
           type: device.type,
           start: iso(range.startMs),
           stop: iso(range.stopMs),
@@ -132,8 +149,9 @@ export function courseRouter(deps: RouteDeps) {
       );
     })
     .openapi(clientStatsRoute, async (c) => {
-      const range = rangeOf(deps, c.req.valid("query"));
-      const scope = c.get("scope");
+      const q = c.req.valid("query");
+      const range = rangeOf(deps, q);
+      const scope = siteScope(c.get("scope"), q.site);
       const { groups, source } = await queryAggregates(
         deps.flux,
         scope,

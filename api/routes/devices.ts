@@ -4,6 +4,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { queryDevices } from "../flux/devices.js";
 import {
   clientParam,
+  siteFilterParam,
+  siteParam,
   conflictResponse,
   deviceBody,
   deviceParams,
@@ -12,7 +14,15 @@ import {
   scopeBody,
   security,
 } from "../schemas.js";
-import { type RouteDeps, deviceJson, lookbackRange, newRouter, requireDevice, scopeOf } from "./common.js";
+import {
+  type RouteDeps,
+  deviceJson,
+  lookbackRange,
+  newRouter,
+  requireDevice,
+  scopeOf,
+  siteScope,
+} from "./common.js";
 
 const listRoute = createRoute({
   method: "get",
@@ -20,8 +30,9 @@ const listRoute = createRoute({
   tags: ["devices"],
   summary: "The calling client's devices (an admin key: every client's)",
   description:
-    "A device is the pair (client, id): when several clients hold the same id, an admin key lists each as a device of its own.",
+    "A device is the pair (client, id), and its site when edge sites feed this InfluxDB: when several clients (or sites) hold the same id, each is listed as a device of its own.",
   security,
+  request: { query: z.object({ site: siteFilterParam }) },
   responses: {
     200: {
       description: "Devices with a reading within API_DEVICE_LOOKBACK (default 30 days)",
@@ -41,7 +52,7 @@ const getRoute = createRoute({
   tags: ["devices"],
   summary: "One device: type, last reading, last seen",
   security,
-  request: { params: deviceParams, query: z.object({ client: clientParam }) },
+  request: { params: deviceParams, query: z.object({ client: clientParam, site: siteParam }) },
   responses: {
     200: {
       description: "The device",
@@ -56,7 +67,8 @@ const getRoute = createRoute({
 export function devicesRouter(deps: RouteDeps) {
   return newRouter()
     .openapi(listRoute, async (c) => {
-      const devices = await queryDevices(deps.flux, c.get("scope"), lookbackRange(deps));
+      const scope = siteScope(c.get("scope"), c.req.valid("query").site);
+      const devices = await queryDevices(deps.flux, scope, lookbackRange(deps));
       return c.json({ scope: scopeOf(c), count: devices.length, devices: devices.map(deviceJson) }, 200);
     })
     .openapi(getRoute, async (c) => {
@@ -65,6 +77,7 @@ export function devicesRouter(deps: RouteDeps) {
         c.get("scope"),
         c.req.valid("param").id,
         c.req.valid("query").client,
+        c.req.valid("query").site,
       );
       return c.json({ scope: scopeOf(c), device: deviceJson(device) }, 200);
     });

@@ -5,6 +5,7 @@ import { everyForSource, querySeriesAuto } from "../flux/rollup.js";
 import { badRequest } from "../errors.js";
 import {
   clientParam,
+  siteParam,
   conflictResponse,
   deviceParams,
   errorResponses,
@@ -40,7 +41,15 @@ const route = createRoute({
   security,
   request: {
     params: deviceParams,
-    query: z.object({ client: clientParam, metric, start: start(), stop, every, fn: seriesFn }),
+    query: z.object({
+      client: clientParam,
+      site: siteParam,
+      metric,
+      start: start(),
+      stop,
+      every,
+      fn: seriesFn,
+    }),
   },
   responses: {
     200: {
@@ -91,7 +100,7 @@ export function seriesRouter(deps: RouteDeps) {
       everyFor(q.every, range, deps.limits.maxPoints),
       q.every !== undefined,
     );
-    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client);
+    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client, q.site);
     const m = q.metric ?? mainMetric(device.type);
     const { points, source } = await querySeriesAuto(
       deps.flux,

@@ -5,6 +5,7 @@ import { queryAggregates } from "../flux/aggregates.js";
 import {
   aggregateBody,
   clientParam,
+  siteParam,
   conflictResponse,
   deviceParams,
   errorResponses,
@@ -23,7 +24,10 @@ const route = createRoute({
   tags: ["devices"],
   summary: "Statistics per metric of a device's readings over start..stop",
   security,
-  request: { params: deviceParams, query: z.object({ client: clientParam, start: start(), stop }) },
+  request: {
+    params: deviceParams,
+    query: z.object({ client: clientParam, site: siteParam, start: start(), stop }),
+  },
   responses: {
     200: {
       description: "Per metric: mean, min, max, sample stddev, count (metrics without readings are absent)",
@@ -52,7 +56,7 @@ export function statsRouter(deps: RouteDeps) {
   return newRouter().openapi(route, async (c) => {
     const q = c.req.valid("query");
     const range = rangeOf(deps, q);
-    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client);
+    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client, q.site);
     const { groups, source } = await queryAggregates(
       deps.flux,
       deviceScope(device),

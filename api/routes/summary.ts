@@ -4,11 +4,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { queryAggregates } from "../flux/aggregates.js";
 import { queryAnomalyCounts } from "../flux/anomalies.js";
 import { queryDevices } from "../flux/devices.js";
-import { errorResponses, scopeBody, security, sourceBody, start, stop } from "../schemas.js";
+import { errorResponses, scopeBody, security, siteFilterParam, sourceBody, start, stop } from "../schemas.js";
 import { DURATION_FORMAT_HELP, formatDuration, parseDurationMs } from "../time-range.js";
 import { badRequest } from "../errors.js";
 import { DURATION_MAX_LENGTH, SILENT_AFTER_PATTERN } from "../patterns.js";
-import { type RouteDeps, iso, lookbackRange, newRouter, rangeOf, scopeOf } from "./common.js";
+import { type RouteDeps, iso, lookbackRange, newRouter, rangeOf, scopeOf, siteScope } from "./common.js";
 
 const SILENT_AFTER_HELP = `silent_after must be ${DURATION_FORMAT_HELP}, at least 1m`;
 const silentAfter = z
@@ -41,7 +41,7 @@ const route = createRoute({
   tags: ["fleet"],
   summary: "The caller's fleet: aggregates per type and metric, anomaly counts, silent devices",
   security,
-  request: { query: z.object({ start: start(), stop, silent_after: silentAfter }) },
+  request: { query: z.object({ start: start(), stop, silent_after: silentAfter, site: siteFilterParam }) },
   responses: {
     200: {
       description: "Summary over start..stop; devices and silence over API_DEVICE_LOOKBACK",
@@ -56,7 +56,13 @@ const route = createRoute({
               by_type: z.record(z.string(), z.number().int()),
               silent_after: z.string(),
               silent: z.array(
-                z.object({ id: z.string(), client: z.string(), type: z.string(), last_seen: z.string() }),
+                z.object({
+                  id: z.string(),
+                  client: z.string(),
+                  site: z.string().optional(),
+                  type: z.string(),
+                  last_seen: z.string(),
+                }),
               ),
             }),
             metrics: z.array(groupBody),
@@ -80,7 +86,7 @@ export function summaryRouter(deps: RouteDeps) {
     // The pattern validated it: at least 1m, under 50 years.
     const silentMs = q.silent_after === undefined ? 15 * 60_000 : parseDurationMs(q.silent_after);
     if (silentMs === undefined) throw badRequest("silent_after", SILENT_AFTER_HELP);
-    const scope = c.get("scope");
+    const scope = siteScope(c.get("scope"), q.site);
     const [devices, { groups, source }, counts] = await Promise.all([
       queryDevices(deps.flux, scope, lookbackRange(deps)),
       queryAggregates(deps.flux, scope, range, "type_and_metric", undefined, deps.now()),
@@ -91,7 +97,13 @@ export function summaryRouter(deps: RouteDeps) {
     for (const d of devices) byType[d.type] = (byType[d.type] ?? 0) + 1;
     const silent = devices
       .filter((d) => now - Date.parse(d.lastSeen) > silentMs)
-      .map((d) => ({ id: d.id, client: d.client, type: d.type, last_seen: d.lastSeen }));
+      .map((d) => ({
+        id: d.id,
+        client: d.client,
+        ...(d.site ? { site: d.site } : {}),
+        type: d.type,
+        last_seen: d.lastSeen,
+      }));
     return c.json(
       {
         scope: scopeOf(c),

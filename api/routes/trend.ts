@@ -6,6 +6,7 @@ import { everyForSource, querySeriesAuto } from "../flux/rollup.js";
 import type { SeriesPoint } from "../flux/series.js";
 import {
   clientParam,
+  siteParam,
   conflictResponse,
   deviceParams,
   errorResponses,
@@ -70,7 +71,7 @@ const route = createRoute({
   security,
   request: {
     params: deviceParams,
-    query: z.object({ client: clientParam, metric, start: start("-6h"), every }),
+    query: z.object({ client: clientParam, site: siteParam, metric, start: start("-6h"), every }),
   },
   responses: {
     200: {
@@ -115,7 +116,7 @@ export function trendRouter(deps: RouteDeps) {
             false,
           )
         : everyFor(q.every, range, deps.limits.maxPoints);
-    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client);
+    const device = await requireDevice(deps, c.get("scope"), c.req.valid("param").id, q.client, q.site);
     const m = q.metric ?? mainMetric(device.type);
     const { points, source } = await querySeriesAuto(
       deps.flux,

@@ -385,8 +385,8 @@ async function measureDashboards(
 ): Promise<{ refreshes: DashboardRefresh[]; withoutFlux: string[] }> {
   const device = generatedDevice(1, o.clients);
   const selections: Record<DashboardRefresh["selection"], Selection> = {
-    all: { client: "all", type: "all", device: "all" },
-    device: { client: [device.client], type: [device.type], device: [device.id] },
+    all: { site: "all", client: "all", type: "all", device: "all" },
+    device: { site: "all", client: [device.client], type: [device.type], device: [device.id] },
   };
   const refreshes: DashboardRefresh[] = [];
   const withoutFlux: string[] = [];

@@ -7,6 +7,7 @@ import { HttpError, type InfluxDB } from "@influxdata/influxdb-client";
 import { type Bucket, BucketsAPI, OrgsAPI, type Task, TasksAPI } from "@influxdata/influxdb-client-apis";
 import { rollupBucketName } from "../../shared/config/index.js";
 import type { Logger } from "../../shared/log.js";
+import { EnsureKeeper } from "../ensure-keeper.js";
 import { rollupTaskFlux, rollupTaskName } from "./task.js";
 
 export interface RollupPlan {
@@ -63,11 +64,11 @@ function expireSeconds(bucket: Bucket): number {
 }
 
 /** A create refused because the name exists: another replica got there first. */
-function isConflict(err: unknown): boolean {
+export function isConflict(err: unknown): boolean {
   return err instanceof HttpError && (err.statusCode === 409 || err.statusCode === 422);
 }
 
-async function findBucket(api: BucketsAPI, orgID: string, name: string): Promise<Bucket | undefined> {
+export async function findBucket(api: BucketsAPI, orgID: string, name: string): Promise<Bucket | undefined> {
   try {
     const found = await api.getBuckets({ orgID, name });
     return found.buckets?.find((b) => b.name === name);
@@ -78,7 +79,7 @@ async function findBucket(api: BucketsAPI, orgID: string, name: string): Promise
   }
 }
 
-async function ensureBucket(
+export async function ensureBucket(
   api: BucketsAPI,
   orgID: string,
   name: string,
@@ -177,47 +178,13 @@ export async function ensureRollup(client: InfluxDB, plan: RollupPlan, log: Logg
   return { orgID, rawBucketID, rollupBucketID, taskID, changes };
 }
 
-/**
- * Runs `ensure` at start and, while it fails (InfluxDB down, token without
- * rights), again with a doubling delay: a missing rollup never stops ingestion.
- */
-export class RollupKeeper {
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private delayMs: number;
-  state: RollupState | undefined;
-
+/** Keeps the rollup ensured: at start, and again with a doubling delay while it fails. */
+export class RollupKeeper extends EnsureKeeper<RollupState> {
   constructor(
-    private readonly ensure: () => Promise<RollupState>,
-    private readonly log: Logger,
-    private readonly opts: { firstRetryMs?: number; maxRetryMs?: number } = {},
+    ensure: () => Promise<RollupState>,
+    log: Logger,
+    opts: { firstRetryMs?: number; maxRetryMs?: number } = {},
   ) {
-    this.delayMs = opts.firstRetryMs ?? 5_000;
-  }
-
-  start(): void {
-    void this.attempt();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
-  }
-
-  private async attempt(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      this.state = await this.ensure();
-      this.log.info({ ...this.state }, "rollup ensured");
-    } catch (err) {
-      if (this.stopped) return;
-      this.log.warn(
-        { err: (err as Error).message, retryInMs: this.delayMs },
-        "rollup not ensured: will retry",
-      );
-      this.timer = setTimeout(() => void this.attempt(), this.delayMs);
-      this.timer.unref();
-      this.delayMs = Math.min(this.delayMs * 2, this.opts.maxRetryMs ?? 300_000);
-    }
+    super("rollup", ensure, log, opts);
   }
 }

@@ -5,6 +5,8 @@
 // with aggregates InfluxDB pushes down (sum, min, max). The same per client,
 // device type and metric (no mean: sum / count) goes to `reading_hourly_fleet`,
 // so fleet-wide views over weeks read tens of series instead of every device's.
+// Both keep the `site` tag of points that have one (edge sites feeding a
+// central InfluxDB).
 // Re-aggregating a few hours back on every run picks up points that reached
 // InfluxDB late (an ingester draining its spool after an outage); rewriting
 // an hour writes the same series and time again, so it overwrites, never
@@ -52,8 +54,10 @@ export interface RollupTarget {
  * with `to()`. Rewriting an hour overwrites it: the same series and times.
  */
 function rollupBody(target: RollupTarget) {
-  const tags = [TAG.client, TAG.device, TAG.type, TAG.metric];
-  const fleetTags = [TAG.client, TAG.type, TAG.metric];
+  // `site` (absent on a single site's points; to() then writes none) keeps
+  // the same device id at two sites apart in a central InfluxDB.
+  const tags = [TAG.site, TAG.client, TAG.device, TAG.type, TAG.metric];
+  const fleetTags = [TAG.site, TAG.client, TAG.type, TAG.metric];
   const metric = fluxExpression(TAG.metric);
   // Each figure reads from its own from(): InfluxDB pushes a window aggregate
   // down into storage only on an unshared from |> range |> filter chain; a
@@ -74,7 +78,7 @@ device = (tables=<-, field) => tables |> named(field: field, measurement: ${MEAS
 
 fleet = (tables=<-, field, fn) =>
     tables
-        |> group(columns: ${[TAG.client, TAG.type, "_field"]})
+        |> group(columns: ${[TAG.site, TAG.client, TAG.type, "_field"]})
         |> aggregateWindow(every: 1h, fn: fn, createEmpty: false, timeSrc: "_start")
         |> named(field: field, measurement: ${MEASUREMENT.readingHourlyFleet})
 

@@ -55,6 +55,12 @@ export interface InfluxSinkOptions {
   gzipThreshold: number;
   registry: Registry;
   logger: StageLogger;
+  /**
+   * Start held: drains write nothing (points wait in the spool) until
+   * release(). The ingester holds its writes until the edge bucket's
+   * replication exists, so no point reaches the edge InfluxDB unreplicated.
+   */
+  held?: boolean;
   /** Backoff bounds between retries of one request (defaults 500 ms .. 30 s). */
   minRetryDelayMs?: number;
   maxRetryDelayMs?: number;
@@ -88,6 +94,7 @@ export class InfluxSink implements Sink {
   private closed = false;
   /** Lines of a segment already acknowledged, when it was split into batches and failed midway. */
   private readonly acked = new Map<string, number>();
+  private held: boolean;
 
   constructor(
     private readonly options: InfluxSinkOptions,
@@ -100,6 +107,7 @@ export class InfluxSink implements Sink {
       bucket: options.bucket,
       gzipThreshold: options.gzipThreshold,
     };
+    this.held = options.held ?? false;
     this.policy = {
       maxRetries: options.writeMaxRetries,
       minDelayMs: options.minRetryDelayMs ?? 500,
@@ -117,6 +125,13 @@ export class InfluxSink implements Sink {
       this.inflight = undefined;
     });
     return this.inflight;
+  }
+
+  /** Lets a held sink write; the next drain sends what waited. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (this.timer) void this.drain();
   }
 
   start(): void {
@@ -159,6 +174,7 @@ export class InfluxSink implements Sink {
   }
 
   private async runDrain(): Promise<DrainResult> {
+    if (this.held) return { written: 0, pending: this.spool.stats().lines, failed: false, rejected: 0 };
     const rejectedBefore = this.spool.rejectedLines;
     let written = 0;
     let failed = false;

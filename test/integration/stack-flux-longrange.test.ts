@@ -117,8 +117,8 @@ const seriesQuery = (q: DashboardQuery) =>
 const rollingMean = (q: DashboardQuery) => q.text.includes(`"${MEASUREMENT.stats}"`);
 
 type Selection = Record<string, string[] | "all">;
-const ALL: Selection = { client: "all", type: "all", device: "all" };
-const ONE: Selection = { client: [one.client], type: [one.type], device: [one.id] };
+const ALL: Selection = { site: "all", client: "all", type: "all", device: "all" };
+const ONE: Selection = { site: "all", client: [one.client], type: [one.type], device: [one.id] };
 
 async function rows(
   q: DashboardQuery,

@@ -47,18 +47,20 @@ async function rows(q: DashboardQuery, selection: Selection): Promise<Record<str
   }
 }
 
-const ALL: Selection = { client: "all", type: "all", device: "all" };
+const ALL: Selection = { site: "all", client: "all", type: "all", device: "all" };
 
 describeWithInflux("dashboard Flux queries against real ingested data", () => {
-  it("finds the queries: panels, the three variables and the anomaly annotation", () => {
+  it("finds the queries: panels, the four variables and the anomaly annotation", () => {
     expect(variableQueries.map((q) => q.where)).toEqual([
+      "variable site",
       "variable client",
       "variable type",
       "variable device",
     ]);
     expect(panelQueries.some((q) => q.where.startsWith("annotation"))).toBe(true);
     for (const q of fluxQueries)
-      for (const v of templateVariables(q.text)) expect(["client", "type", "device"], q.where).toContain(v);
+      for (const v of templateVariables(q.text))
+        expect(["site", "client", "type", "device"], q.where).toContain(v);
   });
 
   it("the ingestion run produced anomalies of several rules", async () => {
@@ -73,24 +75,26 @@ describeWithInflux("dashboard Flux queries against real ingested data", () => {
     expect(found.length).toBeGreaterThanOrEqual(2);
   });
 
-  it("every variable query returns values; chained ones for a chosen client too", async () => {
-    const clients = (await rows(variableQueries[0]!, ALL)).map((r) => String(r._value));
+  it("every variable query returns values (site none: the data has no site tag); chained ones for a chosen client too", async () => {
+    const [siteQuery, clientQuery, typeQuery, deviceQuery] = variableQueries;
+    // One site without a site tag (the ingester without EDGE_SITE): no site to list, All shows everything.
+    expect(await rows(siteQuery!, ALL)).toEqual([]);
+    const clients = (await rows(clientQuery!, ALL)).map((r) => String(r._value));
     expect(clients.sort()).toEqual([...new Set(data.current.fleet.map((d) => d.client))].sort());
-    const types = (await rows(variableQueries[1]!, { ...ALL, client: [clients[0]!] })).map((r) =>
-      String(r._value),
-    );
+    const types = (await rows(typeQuery!, { ...ALL, client: [clients[0]!] })).map((r) => String(r._value));
     const ofClient = data.current.fleet.filter((d) => d.client === clients[0]);
     expect(types.sort()).toEqual([...new Set(ofClient.map((d) => d.type))].sort());
-    const devices = (
-      await rows(variableQueries[2]!, { ...ALL, client: [clients[0]!], type: [types[0]!] })
-    ).map((r) => String(r._value));
+    const devices = (await rows(deviceQuery!, { ...ALL, client: [clients[0]!], type: [types[0]!] })).map(
+      (r) => String(r._value),
+    );
     expect(devices.sort()).toEqual(
       ofClient
         .filter((d) => d.type === types[0])
         .map((d) => d.id)
         .sort(),
     );
-    for (const q of variableQueries) expect((await rows(q, ALL)).length, q.where).toBeGreaterThan(0);
+    for (const q of [clientQuery!, typeQuery!, deviceQuery!])
+      expect((await rows(q, ALL)).length, q.where).toBeGreaterThan(0);
   });
 
   it("every panel and annotation query returns rows with All selected", async () => {
@@ -117,7 +121,7 @@ describeWithInflux("dashboard Flux queries against real ingested data", () => {
           |> count()`);
     const top = counts.sort((a, b) => b._value - a._value)[0]!;
     const device = data.current.fleet.find((d) => d.id === top.device)!;
-    const one: Selection = { client: [device.client], type: [device.type], device: [device.id] };
+    const one: Selection = { site: "all", client: [device.client], type: [device.type], device: [device.id] };
     const empty: string[] = [];
     for (const q of panelQueries) {
       const result = await rows(q, one);

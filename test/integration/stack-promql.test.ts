@@ -4,7 +4,7 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { hashKey } from "../../api/auth/keys.js";
@@ -120,7 +120,17 @@ describe.skipIf(!promtool && process.env.CI !== "true")("promtool", () => {
     expect(promtool, "promtool comes with Debian's prometheus package").not.toBeNull();
     const { stdout } = await run(promtool!, ["check", "config", prometheusConfigPath]);
     expect(stdout).toMatch(/SUCCESS: .*prometheus\.yml is valid/);
-    expect(stdout).toMatch(/SUCCESS: 5 rules found/);
+    expect(stdout).toMatch(/SUCCESS: 7 rules found/);
+  });
+
+  it("accepts the central tier's central.yml (the API and the edge sites of edge-sites.yml)", async () => {
+    const { stdout } = await run(promtool!, [
+      "check",
+      "config",
+      join(dirname(prometheusConfigPath), "central.yml"),
+    ]);
+    expect(stdout).toMatch(/SUCCESS: .*central\.yml is valid/);
+    expect(stdout).toMatch(/SUCCESS: 7 rules found/);
   });
 
   it("accepts the config with local targets substituted (what npm run stack and the tests run)", async () => {
@@ -149,7 +159,7 @@ describe.skipIf(!prometheusBin || !influxServer)("dashboard PromQL against a rea
     });
     expect(up.map((s) => s.metric.job).sort()).toEqual(["api", "ingest", "prometheus"]);
     const rules = await prometheus!.get<{ groups: { rules: { name: string }[] }[] }>("/api/v1/rules");
-    expect(rules.groups.flatMap((g) => g.rules.map((r) => r.name))).toHaveLength(5);
+    expect(rules.groups.flatMap((g) => g.rules.map((r) => r.name))).toHaveLength(7);
   });
 
   it("every PromQL expression of the dashboards returns a non-empty, numeric result", async () => {

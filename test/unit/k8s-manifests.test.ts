@@ -1,4 +1,5 @@
-// The Kubernetes manifests (k8s/): every document validates against the
+// The Kubernetes manifests (k8s/base/, and the two tiers' overlays k8s/edge/
+// and k8s/central/ as `kubectl kustomize` renders them): every document validates against the
 // Kubernetes schemas carried by kubernetes-models, and the things the schemas
 // cannot know hold too: resources and probes on every container, Services
 // that select real pods on real ports, env names the code reads, references
@@ -6,20 +7,25 @@
 // count matches its replicas.
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call --
    the manifests are untyped YAML walked by path; their types are what the schema validation checks */
+import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse } from "yaml";
 import * as appsV1 from "kubernetes-models/apps/v1";
 import * as autoscalingV2 from "kubernetes-models/autoscaling/v2";
+import * as batchV1 from "kubernetes-models/batch/v1";
 import * as coreV1 from "kubernetes-models/v1";
 import { deployedIngestNodeOptions } from "../../bench/scenarios/peer.js";
 import { resolveShard } from "../../ingest/shard.js";
 import { shardEnv } from "../../ingest/config.js";
-import { allEnvGroups } from "../../scripts/config-catalog.js";
-import { readEnv } from "../../shared/config/index.js";
+import { replicationPlan } from "../../ingest/replicate/ensure.js";
+import { rollupEnv } from "../../ingest/rollup/config.js";
+import { allEnvGroups, processEnvGroups } from "../../scripts/config-catalog.js";
+import { influxEnv, logEnv, readEnv, readEnvGroups } from "../../shared/config/index.js";
 
-const dir = join(import.meta.dirname, "..", "..", "k8s");
+const k8sDir = join(import.meta.dirname, "..", "..", "k8s");
+const dir = join(k8sDir, "base");
 const PRODUCT_IMAGE = "iot-edge-cloud";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
@@ -47,6 +53,7 @@ const MODELS: Record<string, Record<string, unknown>> = {
   v1: coreV1,
   "apps/v1": appsV1,
   "autoscaling/v2": autoscalingV2,
+  "batch/v1": batchV1,
 };
 function modelOf(obj: Obj): new (data: Obj) => { validate(): void } {
   const Model = MODELS[obj.apiVersion as string]?.[obj.kind as string];
@@ -247,5 +254,129 @@ describe("k8s manifests", () => {
       named("ConfigMap", "grafana-dashboards")!.data as Record<string, string>,
     ))
       expect(() => JSON.parse(text) as unknown, key).not.toThrow();
+  });
+});
+
+// The two tiers are kustomize overlays of the base; `kubectl kustomize` (kubectl's
+// built-in kustomize, offline) renders them, and the result is checked like the base.
+const kubectl = (() => {
+  try {
+    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!kubectl)
+  console.warn(
+    "!!! No kubectl: the k8s/edge and k8s/central overlays are not rendered (checked statically only)",
+  );
+
+function render(overlay: string): Obj[] {
+  const text = execFileSync("kubectl", ["kustomize", join(k8sDir, overlay)], { encoding: "utf8" });
+  return parseAllDocuments(text).map((d) => d.toJS() as Obj);
+}
+
+/** Schema, known variables, and every referenced Secret/ConfigMap key present, over rendered objects. */
+function checkRendered(objs: Obj[]) {
+  for (const obj of objs) {
+    const Model = modelOf(obj);
+    expect(() => new Model(obj).validate(), `${obj.kind}/${obj.metadata?.name}`).not.toThrow();
+  }
+  const data = (kind: string, name: string) =>
+    objs.find((o) => o.kind === kind && o.metadata.name === name)?.[
+      kind === "Secret" ? "stringData" : "data"
+    ] as Record<string, string> | undefined;
+  const pods = objs.filter((o) => ["Deployment", "StatefulSet", "Job"].includes(o.kind as string));
+  for (const w of pods)
+    for (const c of w.spec.template.spec.containers as Obj[]) {
+      const where = `${w.kind}/${w.metadata.name}/${c.name}`;
+      for (const e of (c.env ?? []) as Obj[]) {
+        if (String(c.image).startsWith(PRODUCT_IMAGE))
+          expect(knownEnv.has(e.name), `${where}: ${e.name}`).toBe(true);
+        const s = e.valueFrom?.secretKeyRef;
+        if (s) expect(Object.keys(data("Secret", s.name) ?? {}), `${where}: ${e.name}`).toContain(s.key);
+      }
+      for (const f of (c.envFrom ?? []) as Obj[]) {
+        const map = data("ConfigMap", f.configMapRef.name);
+        expect(map, `${where}: envFrom ${f.configMapRef.name}`).toBeDefined();
+        for (const k of Object.keys(map!)) expect(knownEnv.has(k), `${where}: ${k}`).toBe(true);
+      }
+      expect(c.resources?.limits?.memory, `${where}: limits`).toBeDefined();
+    }
+}
+
+/** A container's environment as the pod would see it: its ConfigMaps, then its own values (Secrets as placeholders). */
+function containerEnv(objs: Obj[], c: Obj): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const f of (c.envFrom ?? []) as Obj[])
+    Object.assign(
+      env,
+      objs.find((o) => o.kind === "ConfigMap" && o.metadata.name === f.configMapRef.name)!.data,
+    );
+  for (const e of (c.env ?? []) as Obj[]) {
+    const s = e.valueFrom?.secretKeyRef;
+    env[e.name as string] = s
+      ? (objs.find((o) => o.kind === "Secret" && o.metadata.name === s.name)!.stringData[s.key] as string)
+      : (e.value as string);
+  }
+  return env;
+}
+
+describe.skipIf(!kubectl)("k8s/edge and k8s/central: the two tiers", () => {
+  it("k8s/edge: one site's edge InfluxDB, simulator and ingester, which replicates to the central InfluxDB", () => {
+    const objs = render("edge");
+    const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(kinds).toEqual(
+      expect.arrayContaining(["StatefulSet/influxdb", "StatefulSet/ingest", "Deployment/simulator"]),
+    );
+    for (const gone of ["Deployment/api", "HorizontalPodAutoscaler/api", "Deployment/grafana"])
+      expect(kinds).not.toContain(gone);
+    // Its own namespace: several sites in one cluster do not collide.
+    expect(new Set(objs.map((o) => o.metadata.namespace ?? o.metadata.name))).toEqual(
+      new Set(["iot-site-a"]),
+    );
+    checkRendered(objs);
+    const sts = objs.find((o) => o.kind === "StatefulSet" && o.metadata.name === "ingest")!;
+    const cfg = readEnvGroups(
+      processEnvGroups.ingest,
+      containerEnv(objs, sts.spec.template.spec.containers[0]),
+    );
+    expect(cfg.edge.site).toBe("site-a");
+    expect(replicationPlan(cfg.influx, cfg.edge)).toMatchObject({
+      central: { url: "http://influxdb.iot.svc.cluster.local:8086", bucket: "iot" },
+    });
+    expect(readFileSync(join(k8sDir, "edge", "edge-config.yaml"), "utf8")).toMatch(/DEVELOPMENT PLACEHOLDER/);
+  });
+
+  it("k8s/central: InfluxDB, API, Grafana and a Job that ensures the rollup; no simulator, no ingester", () => {
+    const objs = render("central");
+    const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        "StatefulSet/influxdb",
+        "Deployment/api",
+        "Deployment/grafana",
+        "Job/rollup-ensure",
+      ]),
+    );
+    for (const gone of ["StatefulSet/ingest", "Deployment/simulator", "Service/simulator"])
+      expect(kinds).not.toContain(gone);
+    checkRendered(objs);
+    const job = objs.find((o) => o.kind === "Job")!;
+    expect(job.spec.template.spec.containers[0].command).toEqual([
+      "node",
+      "dist/ingest/rollup/cli.js",
+      "--ensure",
+    ]);
+    const env = containerEnv(objs, job.spec.template.spec.containers[0]);
+    expect(() => readEnvGroups({ influx: influxEnv, rollup: rollupEnv, log: logEnv }, env)).not.toThrow();
+  });
+
+  it("k8s/ builds the base, unchanged: the single-tier stack", () => {
+    const objs = render(".");
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      docs.map((d) => `${d.obj.kind}/${d.obj.metadata.name}`).sort(),
+    );
   });
 });

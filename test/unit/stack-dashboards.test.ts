@@ -95,9 +95,9 @@ describe("provisioned dashboards", () => {
     expect(checked).toBeGreaterThan(30);
   });
 
-  it("IoT fleet: client, type and device variables come from Flux; anomalies are annotations and a table", () => {
+  it("IoT fleet: site, client, type and device variables come from Flux; anomalies are annotations and a table", () => {
     const fleet = dashboards.find((d) => d.uid === "iot-fleet")!;
-    expect(variablesOf(fleet).map((v) => v.name)).toEqual(["client", "type", "device"]);
+    expect(variablesOf(fleet).map((v) => v.name)).toEqual(["site", "client", "type", "device"]);
     for (const v of variablesOf(fleet)) expect(v.datasource?.type).toBe("influxdb");
     const fleetQueries = queriesOf(fleet);
     expect(fleetQueries.some((q) => q.where.startsWith("annotation") && q.text.includes('"anomaly"'))).toBe(
