@@ -88,7 +88,14 @@ export async function startIngester(
     );
   }
 
-  const notifier = await openNotifier(setup.endpoints, cfg.notify, cfg.sink.spoolDir, metrics.registry, log);
+  const notifier = await openNotifier(
+    setup.endpoints,
+    cfg.notify,
+    cfg.sink.spoolDir,
+    metrics.registry,
+    log,
+    cfg.edge.site,
+  );
   if (notifier) log.info({ endpoints: Object.keys(notifier.stats()) }, "anomaly webhooks enabled");
 
   const source = new IotApiClient({

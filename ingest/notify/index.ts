@@ -33,6 +33,7 @@ export async function openNotifier(
   spoolDir: string,
   registry: Registry,
   logger: StageLogger,
+  site?: string,
 ): Promise<WebhookNotifier | undefined> {
   if (endpoints.length === 0) return undefined;
   return WebhookNotifier.open({
@@ -46,5 +47,6 @@ export async function openNotifier(
     retryMaxMs: cfg.retryMaxMs,
     registry,
     logger,
+    ...(site ? { site } : {}),
   });
 }

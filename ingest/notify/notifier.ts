@@ -37,6 +37,8 @@ export interface WebhookNotifierOptions {
   outboxMaxBytes?: number;
   /** How often due endpoints are retried, ms (default 500). */
   intervalMs?: number;
+  /** The site (EDGE_SITE) every event is sent with; absent = none. */
+  site?: string;
   registry: Registry;
   logger: StageLogger;
   now?: () => number;
@@ -146,7 +148,7 @@ export class WebhookNotifier implements AnomalyNotifier {
         q.cooldown.set(key, Math.max(last ?? e.timeUs, e.timeUs));
         changed = true;
       }
-      chosen.push(toWebhookEvent(e));
+      chosen.push(toWebhookEvent(e, this.opts.site));
     }
     for (let i = 0; i < chosen.length; i += this.opts.batchSize) {
       const batch = chosen.slice(i, i + this.opts.batchSize);

@@ -9,6 +9,8 @@ export const PAYLOAD_VERSION = 1;
 export interface WebhookEvent {
   /** Stable: the same detection always gets the same id, across retries and restarts. */
   id: string;
+  /** The sending ingester's site (EDGE_SITE); absent for a single site. */
+  site?: string;
   device: string;
   client: string;
   type: string;
@@ -33,17 +35,27 @@ export interface WebhookPayload {
   events: WebhookEvent[];
 }
 
-export function webhookEventId(e: { device: string; rule: string; metric: string; timeUs: number }): string {
+export function webhookEventId(e: {
+  device: string;
+  rule: string;
+  metric: string;
+  timeUs: number;
+  site?: string | undefined;
+}): string {
   // NUL cannot occur in the ids the upstream serves, so the fields cannot run into each other.
+  // The site joins only when there is one, so a single site's ids stay what they were.
+  const site = e.site ? `\0${e.site}` : "";
   return createHash("sha256")
-    .update(`${e.device}\0${e.rule}\0${e.metric}\0${e.timeUs}`)
+    .update(`${e.device}\0${e.rule}\0${e.metric}\0${e.timeUs}${site}`)
     .digest("hex")
     .slice(0, 32);
 }
 
-export function toWebhookEvent(e: AnomalyEvent): WebhookEvent {
+/** `site`: the ingester's EDGE_SITE, when it has one (two sites may hold the same device id). */
+export function toWebhookEvent(e: AnomalyEvent, site?: string): WebhookEvent {
   return {
-    id: webhookEventId(e),
+    id: webhookEventId({ ...e, site }),
+    ...(site ? { site } : {}),
     device: e.device,
     client: e.client,
     type: e.type,

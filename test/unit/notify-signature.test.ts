@@ -86,6 +86,16 @@ describe("webhook event ids", () => {
     expect(new Set([id, ...others]).size).toBe(5);
   });
 
+  it("carry the site when the ingester has one: the same device and time at two sites are two events", () => {
+    const plain = toWebhookEvent(event());
+    expect(plain).not.toHaveProperty("site");
+    expect(plain.id).toBe(webhookEventId(event()));
+    const [a, b] = [toWebhookEvent(event(), "site-a"), toWebhookEvent(event(), "site-b")];
+    expect(a.site).toBe("site-a");
+    expect(new Set([plain.id, a.id, b.id]).size).toBe(3);
+    expect(toWebhookEvent(event(), "site-a").id).toBe(a.id);
+  });
+
   it("go into the payload with the event's fields and a batch id that depends only on the ids", () => {
     const a = JSON.parse(payloadBody([toWebhookEvent(event())])) as Record<string, unknown>;
     const b = JSON.parse(payloadBody([toWebhookEvent(event())])) as Record<string, unknown>;
