@@ -363,7 +363,7 @@ schema.tagValues(bucket: ${JSON.stringify(`${central.bucket}_rollup`)}, tag: "si
     expect(tasks.tasks).toHaveLength(1);
 
     const keys = makeKeys("edge-sites");
-    // The central API as deployed: reading the rollup too (the device list finds the sites' devices there).
+    // The central API as deployed: reading the rollup too.
     const apiCfg = readEnvGroups(apiEnvGroups, {
       INFLUX_URL: central.url,
       INFLUX_TOKEN: central.token,
