@@ -2,7 +2,7 @@
 // battery reading times, anomaly events) read back from InfluxDB, the
 // injected episodes from the simulator's /_sim/truth, scored by
 // scoreDetection. Used by the detection test and the detection benchmark.
-import { type QueryApi, flux } from "@influxdata/influxdb-client";
+import { type QueryApi, flux, fluxExpression } from "@influxdata/influxdb-client";
 import { DEFAULT_RULES } from "../../ingest/transforms/anomaly-rules.js";
 import { ANOMALY_FIELD, HISTORY_METRIC, MEASUREMENT, METRIC, TAG } from "../../shared/schema.js";
 import {
@@ -112,10 +112,11 @@ export async function storedAround(queryApi: QueryApi, bucket: string, t: TruthE
   }>(flux`
     from(bucket: ${bucket})
       |> range(start: ${new Date(t.startMs - 12 * MINUTE_MS)}, stop: ${new Date(t.startMs + (t.minutes + 3) * MINUTE_MS)})
-      |> filter(fn: (r) => r.${TAG.device} == ${t.device})
+      |> filter(fn: (r) => r.${fluxExpression(TAG.device)} == ${t.device})
       |> filter(fn: (r) => (r._measurement == ${MEASUREMENT.reading} and r._field == ${t.metric}) or (r._measurement == ${MEASUREMENT.anomaly} and r._field == ${ANOMALY_FIELD.value}))
       |> sort(columns: ["_time"])`);
   return rows
+    .sort((a, b) => Date.parse(a._time) - Date.parse(b._time))
     .map(
       (r) =>
         `${r._time.slice(11, 19)} ${r._measurement === MEASUREMENT.anomaly ? `[${r.rule}]` : String(r._value)}`,
