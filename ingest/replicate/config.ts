@@ -3,7 +3,7 @@
 // ingester ensures at start). Without the EDGE_REPLICATE_* variables nothing
 // is replicated; without EDGE_SITE no `site` tag is written.
 import { z } from "zod";
-import { envVar, intInRange, pemFile } from "../../shared/config/index.js";
+import { envVar, intInRange, optionalHttpUrl, pemFile } from "../../shared/config/index.js";
 import { SITE_PATTERN } from "../../shared/schema.js";
 
 /** InfluxDB refuses a replication queue under 32 MiB (influxdb.MinReplicationMaxQueueSizeBytes). */
@@ -19,27 +19,12 @@ const site = z
     "expected a site name of letters, digits and _ . : - (at most 64, starting with a letter or digit), or empty",
   );
 
-/** An optional http(s) URL: empty = not set. */
-const optionalUrl = z
-  .string()
-  .trim()
-  .refine((s) => {
-    if (s === "") return true;
-    try {
-      const u = new URL(s);
-      return u.protocol === "http:" || u.protocol === "https:";
-    } catch {
-      return false;
-    }
-  }, "expected an http:// or https:// URL, or empty")
-  .transform((s) => s.replace(/\/+$/, ""));
-
 export const edgeEnv = {
   site: envVar("EDGE_SITE", site, {
     default: "",
     doc: "Site name: written as the `site` tag on every reading, stats and anomaly point, so a central InfluxDB fed by several sites tells them apart; empty = no tag (one site)",
   }),
-  replicateUrl: envVar("EDGE_REPLICATE_URL", optionalUrl, {
+  replicateUrl: envVar("EDGE_REPLICATE_URL", optionalHttpUrl, {
     default: "",
     doc: "Central InfluxDB 2.x to replicate INFLUX_BUCKET to (InfluxDB replication, ensured by the ingester at start); empty = no replication. Needs EDGE_REPLICATE_TOKEN, _ORG and _BUCKET too",
   }),

@@ -94,18 +94,28 @@ export function readEnvGroupsOrExit<S extends Record<string, EnvGroup>>(
 
 // Reusable value schemas: each error message says what is expected.
 
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+const withoutTrailingSlash = (s: string) => s.replace(/\/+$/, "");
+
 export const httpUrl = z
   .string()
   .trim()
-  .refine((s) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === "http:" || u.protocol === "https:";
-    } catch {
-      return false;
-    }
-  }, "expected an http:// or https:// URL")
-  .transform((s) => s.replace(/\/+$/, ""));
+  .refine(isHttpUrl, "expected an http:// or https:// URL")
+  .transform(withoutTrailingSlash);
+
+/** An http(s) URL, or empty for "not set". */
+export const optionalHttpUrl = z
+  .string()
+  .trim()
+  .refine((s) => s === "" || isHttpUrl(s), "expected an http:// or https:// URL, or empty")
+  .transform(withoutTrailingSlash);
 
 export const nonEmpty = z.string().trim().min(1, "expected a non-empty string");
 
