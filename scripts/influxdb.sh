@@ -88,12 +88,16 @@ start() {
   log "starting $("$bin" version 2>/dev/null | head -n 1) on $INFLUX_URL (data in $dir)"
   # setsid: the server outlives this script and ignores the caller's Ctrl-C;
   # `stop` ends it.
+  # --pprof-disabled, as the compose files and k8s run it: by default influxd
+  # samples every 4 KB allocated for /debug/pprof, a fifth of its CPU on
+  # fleet-wide queries (bench/README.md).
   setsid "$bin" \
     --http-bind-address "127.0.0.1:$port" \
     --bolt-path "$dir/influxd.bolt" \
     --engine-path "$dir/engine" \
     --sqlite-path "$dir/influxd.sqlite" \
     --reporting-disabled \
+    --pprof-disabled \
     --log-level "${INFLUXD_LOG_LEVEL:-warn}" \
     >>"$INFLUXD_LOG" 2>&1 </dev/null &
   INFLUXD_PID=$!

@@ -41,6 +41,21 @@ export function deviceKey(client: string, id: string, site = ""): string {
   return `${site}\u0000${client}\u0000${id}`;
 }
 
+/** The newest point of one series within the lookback: which device, type and field, and when. */
+export interface SeriesNewest {
+  /** deviceKey(client, id, site). */
+  device: string;
+  type: string;
+  field: string;
+  time: string;
+}
+
+export interface DeviceList {
+  devices: DeviceInfo[];
+  /** One entry per series (device, type, field). */
+  series: SeriesNewest[];
+}
+
 /**
  * Every device of the scope (or those with id `device`: one per client and
  * site holding it), with its last reading, newest point per metric. Sorted by
@@ -58,13 +73,49 @@ export async function queryDevices(
   lookback: TimeRange,
   device?: string,
 ): Promise<DeviceInfo[]> {
+  return (await queryDeviceList(ctx, scope, lookback, device)).devices;
+}
+
+/** queryDevices, plus the newest point of each series it read (see devicesSince). */
+export async function queryDeviceList(
+  ctx: FluxContext,
+  scope: Scope,
+  lookback: TimeRange,
+  device?: string,
+): Promise<DeviceList> {
   const rows = await ctx.runner.rows<Row>(flux`
     from(bucket: ${ctx.bucket})
       |> ${rangeCall(lookback)}
       |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${scopeFilter(scope)}${deviceFilter(device)})
       |> last()
       |> keep(columns: [${TAG.site}, ${TAG.client}, ${TAG.device}, ${TAG.type}, "_field", "_value", "_time"])`);
-  return devicesFrom(rows);
+  return {
+    devices: devicesFrom(rows),
+    series: rows.map((r) => ({
+      device: deviceKey(r.client, r.device, r.site ?? ""),
+      type: r.type,
+      field: r._field,
+      time: r._time,
+    })),
+  };
+}
+
+/**
+ * Devices per (type, metric) with a reading at or after `startMs`, keyed
+ * `${type}\u0000${metric}`. Exact for a range that starts inside the lookback
+ * and ends where it ends: a series has a point in the range exactly when its
+ * newest point in the lookback is at or after the range's start.
+ */
+export function devicesSince(series: readonly SeriesNewest[], startMs: number): Map<string, number> {
+  const seen = new Map<string, Set<string>>();
+  for (const s of series) {
+    if (Date.parse(s.time) < startMs) continue;
+    const key = `${s.type}\u0000${s.field}`;
+    let devices = seen.get(key);
+    if (!devices) seen.set(key, (devices = new Set()));
+    devices.add(s.device);
+  }
+  return new Map([...seen].map(([key, devices]) => [key, devices.size]));
 }
 
 /** Devices from the newest points of their series (several rows of one series: the newest counts). */

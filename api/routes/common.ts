@@ -31,8 +31,7 @@ export function scopeOf(c: Context<ApiContext>) {
   return { client: p.kind === "client" ? p.client : null, admin: p.kind === "admin" };
 }
 
-export function lookbackRange(deps: RouteDeps): TimeRange {
-  const now = deps.now();
+export function lookbackRange(deps: RouteDeps, now = deps.now()): TimeRange {
   return { startMs: now - deps.limits.deviceLookbackMs, stopMs: now };
 }
 
@@ -78,8 +77,9 @@ export function rangeOf(
   deps: RouteDeps,
   query: { start?: string | undefined; stop?: string | undefined },
   defaultStart = "-1h",
+  now = deps.now(),
 ): TimeRange {
-  return parseRange(query, { maxRangeMs: deps.limits.maxRangeMs, defaultStart }, deps.now());
+  return parseRange(query, { maxRangeMs: deps.limits.maxRangeMs, defaultStart }, now);
 }
 
 export function iso(ms: number): string {

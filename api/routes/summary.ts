@@ -3,7 +3,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { queryAggregates } from "../flux/aggregates.js";
 import { queryAnomalyCounts } from "../flux/anomalies.js";
-import { queryDevices } from "../flux/devices.js";
+import { devicesSince, queryDeviceList } from "../flux/devices.js";
 import { errorResponses, scopeBody, security, siteFilterParam, sourceBody, start, stop } from "../schemas.js";
 import { DURATION_FORMAT_HELP, formatDuration, parseDurationMs } from "../time-range.js";
 import { badRequest } from "../errors.js";
@@ -82,17 +82,26 @@ const route = createRoute({
 export function summaryRouter(deps: RouteDeps) {
   return newRouter().openapi(route, async (c) => {
     const q = c.req.valid("query");
-    const range = rangeOf(deps, q);
+    const now = deps.now();
+    const range = rangeOf(deps, q, "-1h", now);
     // The pattern validated it: at least 1m, under 50 years.
     const silentMs = q.silent_after === undefined ? 15 * 60_000 : parseDurationMs(q.silent_after);
     if (silentMs === undefined) throw badRequest("silent_after", SILENT_AFTER_HELP);
     const scope = siteScope(c.get("scope"), q.site);
-    const [devices, { groups, source }, counts] = await Promise.all([
-      queryDevices(deps.flux, scope, lookbackRange(deps)),
-      queryAggregates(deps.flux, scope, range, "type_and_metric", undefined, deps.now()),
+    const lookback = lookbackRange(deps, now);
+    // A range that ends where the lookback ends (stop defaults to now) and starts
+    // inside it: the device list tells which devices contributed to each type and
+    // metric (a series has a reading in the range exactly when its newest one is
+    // at or after start), so the aggregates need not read every device's series
+    // again to count them (a third less work for InfluxDB at 1,000 devices over a day and more).
+    const listed = { startMs: lookback.startMs, stopMs: Math.max(lookback.stopMs, range.stopMs) };
+    const devicesFromList = range.stopMs === listed.stopMs && range.startMs >= listed.startMs;
+    const [{ devices, series }, { groups, source }, counts] = await Promise.all([
+      queryDeviceList(deps.flux, scope, listed),
+      queryAggregates(deps.flux, scope, range, "type_and_metric", undefined, now, !devicesFromList),
       queryAnomalyCounts(deps.flux, scope, range),
     ]);
-    const now = deps.now();
+    const contributing = devicesFromList ? devicesSince(series, range.startMs) : undefined;
     const byType: Record<string, number> = {};
     for (const d of devices) byType[d.type] = (byType[d.type] ?? 0) + 1;
     const silent = devices
@@ -113,7 +122,7 @@ export function summaryRouter(deps: RouteDeps) {
         metrics: groups.map((g) => ({
           type: g.type ?? "",
           metric: g.metric,
-          devices: g.devices ?? 0,
+          devices: (contributing ? contributing.get(`${g.type ?? ""}\u0000${g.metric}`) : g.devices) ?? 0,
           mean: g.mean,
           min: g.min,
           max: g.max,

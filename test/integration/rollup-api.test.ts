@@ -250,6 +250,37 @@ describeWithInflux("API: long ranges read the hourly rollup", () => {
     }
   });
 
+  it("the summary's devices per type and metric, taken from its device list, match client_statistics' count from the points", async () => {
+    // -11d: device_3's temperature is in range and its battery (silent since 12 days) is not.
+    const pastStop = new Date(now - DAY).toISOString();
+    for (const key of [KEY, ADMIN_KEY])
+      for (const range of [
+        "start=-36h",
+        "start=-10d",
+        "start=-11d",
+        "start=-30d",
+        `start=-11d&stop=${pastStop}`,
+      ]) {
+        const summary = (await get(api, `/v1/summary?${range}`, key)).body as {
+          metrics: { type: string; metric: string; devices: number }[];
+        };
+        const cs = (await get(api, `/client_statistics?${range}`, key)).body as {
+          statistics: { type: string; metric: string; objects: number }[];
+        };
+        expect(summary.metrics.length, range).toBeGreaterThan(0);
+        expect(
+          summary.metrics.map((m) => [m.type, m.metric, m.devices]),
+          range,
+        ).toEqual(cs.statistics.map((s) => [s.type, s.metric, s.objects]));
+      }
+    const elevenDays = (await get(api, "/v1/summary?start=-11d", KEY)).body as {
+      metrics: { metric: string; devices: number }[];
+    };
+    expect(Object.fromEntries(elevenDays.metrics.map((m) => [m.metric, m.devices]))).toEqual({
+      temperature: 2,
+    });
+  });
+
   it("the device list answers the same with and without a rollup, a long-silent device's last points exact", async () => {
     for (const key of [KEY, ADMIN_KEY]) {
       const fromRollup = await get(api, "/v1/devices", key);

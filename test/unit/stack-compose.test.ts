@@ -126,9 +126,11 @@ describe("docker-compose.yml", () => {
     }
   });
 
-  it("images get only their own variables (DOCKER_INFLUXDB_INIT_*, GF_*, and what provisioning reads)", () => {
+  it("images get only their own variables (DOCKER_INFLUXDB_INIT_*, INFLUXD_*, GF_*, and what provisioning reads)", () => {
     for (const key of Object.keys(services.influxdb!.environment ?? {}))
-      expect(key).toMatch(/^DOCKER_INFLUXDB_INIT_/);
+      expect(key).toMatch(/^(DOCKER_INFLUXDB_INIT_|INFLUXD_)/);
+    // influxd's allocation sampling for /debug/pprof is off where the product deploys it.
+    expect(services.influxdb!.environment?.INFLUXD_PPROF_DISABLED).toBe("true");
     const provisioningVars = new Set(
       ["datasources/datasources.yml", "dashboards/dashboards.yml"].flatMap((f) =>
         variableRefs(readFileSync(join(provisioningDir, f), "utf8")).map((r) => r.name),
