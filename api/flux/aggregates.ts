@@ -8,7 +8,7 @@ import { type ParameterizedQuery, flux, fluxExpression } from "@influxdata/influ
 import { MEASUREMENT, ROLLUP_FIELD, TAG } from "../../shared/schema.js";
 import type { TimeRange } from "../time-range.js";
 import { type FluxContext, type Scope, scopeFilter, deviceFilter, num, rangeCall } from "./scope.js";
-import { deviceKey } from "./devices.js";
+import { deviceKey, typeMetricKey } from "./devices.js";
 import { isMissingBucket } from "./rollup.js";
 import { type Source, type SourcePlan, planSources } from "./sources.js";
 
@@ -130,7 +130,7 @@ function momentsOf(rows: Row[], by: By, metricOf: (r: Row) => string): Map<strin
   for (const r of rows) {
     const type = by === "metric" ? null : (r.type ?? null);
     const metric = metricOf(r);
-    const key = `${type ?? ""}\u0000${metric}`;
+    const key = typeMetricKey(type, metric);
     let g = groups.get(key);
     if (!g) {
       g = { type, metric, count: 0, sum: 0, sumSq: 0, min: null, max: null, devices: new Set() };

@@ -41,6 +41,11 @@ export function deviceKey(client: string, id: string, site = ""): string {
   return `${site}\u0000${client}\u0000${id}`;
 }
 
+/** The map key of a (device type, metric) group, in aggregates and devicesSince alike. */
+export function typeMetricKey(type: string | null, metric: string): string {
+  return `${type ?? ""}\u0000${metric}`;
+}
+
 /** The newest point of one series within the lookback: which device, type and field, and when. */
 export interface SeriesNewest {
   /** deviceKey(client, id, site). */
@@ -101,8 +106,8 @@ export async function queryDeviceList(
 }
 
 /**
- * Devices per (type, metric) with a reading at or after `startMs`, keyed
- * `${type}\u0000${metric}`. Exact for a range that starts inside the lookback
+ * Devices per (type, metric) with a reading at or after `startMs`, keyed by
+ * typeMetricKey. Exact for a range that starts inside the lookback
  * and ends where it ends: a series has a point in the range exactly when its
  * newest point in the lookback is at or after the range's start.
  */
@@ -110,7 +115,7 @@ export function devicesSince(series: readonly SeriesNewest[], startMs: number): 
   const seen = new Map<string, Set<string>>();
   for (const s of series) {
     if (Date.parse(s.time) < startMs) continue;
-    const key = `${s.type}\u0000${s.field}`;
+    const key = typeMetricKey(s.type, s.field);
     let devices = seen.get(key);
     if (!devices) seen.set(key, (devices = new Set()));
     devices.add(s.device);

@@ -113,8 +113,8 @@ export async function storedAround(queryApi: QueryApi, bucket: string, t: TruthE
     from(bucket: ${bucket})
       |> range(start: ${new Date(t.startMs - 12 * MINUTE_MS)}, stop: ${new Date(t.startMs + (t.minutes + 3) * MINUTE_MS)})
       |> filter(fn: (r) => r.${fluxExpression(TAG.device)} == ${t.device})
-      |> filter(fn: (r) => (r._measurement == ${MEASUREMENT.reading} and r._field == ${t.metric}) or (r._measurement == ${MEASUREMENT.anomaly} and r._field == ${ANOMALY_FIELD.value}))
-      |> sort(columns: ["_time"])`);
+      |> filter(fn: (r) => (r._measurement == ${MEASUREMENT.reading} and r._field == ${t.metric}) or (r._measurement == ${MEASUREMENT.anomaly} and r._field == ${ANOMALY_FIELD.value}))`);
+  // Rows come table by table (one per series): one time order across them here.
   return rows
     .sort((a, b) => Date.parse(a._time) - Date.parse(b._time))
     .map(

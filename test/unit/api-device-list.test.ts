@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type SeriesNewest, deviceKey, devicesSince } from "../../api/flux/devices.js";
+import { type SeriesNewest, deviceKey, devicesSince, typeMetricKey } from "../../api/flux/devices.js";
 
 const series = (
   client: string,
@@ -30,19 +30,21 @@ describe("devicesSince: devices per type and metric from the newest point of eac
   it("counts each (site, client, id) once per type and metric whose newest point is at or after start", () => {
     expect(devicesSince(newest, Date.parse("2026-12-03T09:00:00Z"))).toEqual(
       new Map([
-        ["temperature_sensor\u0000temperature", 3],
-        ["temperature_sensor\u0000battery_level", 1],
-        ["humidity_sensor\u0000humidity", 1],
+        [typeMetricKey("temperature_sensor", "temperature"), 3],
+        [typeMetricKey("temperature_sensor", "battery_level"), 1],
+        [typeMetricKey("humidity_sensor", "humidity"), 1],
       ]),
     );
   });
 
   it("leaves out series silent since before start, and includes them from an earlier start", () => {
     const late = devicesSince(newest, Date.parse("2026-12-03T09:00:00.001Z"));
-    expect(late.get("temperature_sensor\u0000battery_level")).toBeUndefined();
-    expect(late.get("temperature_sensor\u0000temperature")).toBe(3);
+    expect(late.get(typeMetricKey("temperature_sensor", "battery_level"))).toBeUndefined();
+    expect(late.get(typeMetricKey("temperature_sensor", "temperature"))).toBe(3);
     expect(
-      devicesSince(newest, Date.parse("2026-11-30T00:00:00Z")).get("temperature_sensor\u0000temperature"),
+      devicesSince(newest, Date.parse("2026-11-30T00:00:00Z")).get(
+        typeMetricKey("temperature_sensor", "temperature"),
+      ),
     ).toBe(4);
   });
 });
