@@ -162,9 +162,11 @@ describeWithInflux("API: an abandoned query is cancelled in InfluxDB", () => {
     // Wait until influxd runs it, then hang up at once: polling again before the abort
     // could see the query already finished and the test would mean nothing.
     const until = performance.now() + 5000;
-    let active = 0;
-    while ((active = await activeQueries()) === 0 && performance.now() < until)
+    let active = await activeQueries();
+    while (active === 0 && performance.now() < until) {
       await new Promise((r) => setTimeout(r, 5));
+      active = await activeQueries();
+    }
     gone.abort();
     expect(active, "the query reached influxd").toBeGreaterThan(0);
     expect(await pending).toBeInstanceOf(Error);
