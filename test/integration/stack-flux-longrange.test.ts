@@ -53,6 +53,10 @@ function samples(): Sample[] {
 }
 
 const data = samples();
+/** What the Anomalies table and the annotation show at most: the newest events. */
+const EVENTS_SHOWN = 500;
+/** Anomaly event times, newest first, one each 15 minutes back over 6.5 days. */
+const stormTimes = Array.from({ length: EVENTS_SHOWN + 120 }, (_, k) => now - 2 * MINUTE - k * 15 * MINUTE);
 const one = fleet[0]!;
 const log = createLogger("dashboard-longrange-test", "silent");
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -76,6 +80,13 @@ beforeAll(async () => {
   write.writeRecord(
     `${MEASUREMENT.anomaly},client=${one.client},device=${one.id},type=${one.type},metric=${HISTORY_METRIC[one.type]},rule=threshold_high,severity=warning value=40,threshold=35,score=5,message="above 35" ${longStart + 24 * HOUR}`,
   );
+  // More anomaly events than the table and the annotations show (the newest EVENTS_SHOWN), over days.
+  for (const [k, timeMs] of stormTimes.entries()) {
+    const d = fleet[1 + (k % 2)]!;
+    write.writeRecord(
+      `${MEASUREMENT.anomaly},client=${d.client},device=${d.id},type=${d.type},metric=${HISTORY_METRIC[d.type]},rule=zscore,severity=warning value=${k},threshold=3,score=4,message="event ${k}" ${timeMs}`,
+    );
+  }
   await write.close();
 
   const plan = rollupPlan(
@@ -234,6 +245,25 @@ describeWithInflux("IoT fleet dashboard over a long range, read from the rollup"
       expect(r.samples, `${String(r.client)} ${String(r.metric)}`).toBe(values.length);
       expect(Number(r.mean)).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 9);
     }
+  });
+
+  it("the Anomalies table and the annotation show the newest 500 events of the range", async () => {
+    const newest = stormTimes.slice(0, EVENTS_SHOWN).map((t) => new Date(t).toISOString());
+    const table = await rows(
+      panelQueries.find((q) => q.where === 'panel "Anomalies" A')!,
+      ALL,
+      LONG,
+    );
+    expect(table.map((r) => r._time)).toEqual(newest);
+    expect(table.map((r) => r.message)).toEqual(newest.map((_, k) => `event ${k}`));
+    const annotation = panelQueries.find((q) => q.where.startsWith("annotation"))!;
+    const marks = await rows(annotation, ALL, LONG);
+    expect(
+      marks
+        .map((r) => String(r._time))
+        .sort()
+        .reverse(),
+    ).toEqual(newest);
   });
 
   it("at 1 h the series panels still show detail: a point a minute from raw data", async () => {
