@@ -58,17 +58,6 @@ interface Row {
 
 type By = "metric" | "type_and_metric";
 
-/** Between a part's name and a figure's in a yield name: "raw0.count", "rollup.sum". */
-const PART_SEPARATOR = ".";
-
-/** Several Flux scripts as one (each yields under names of its own). */
-function joinQueries(queries: ParameterizedQuery[]): ParameterizedQuery {
-  return queries.reduce(
-    (all, q) => flux`${all}
-${q}`,
-  );
-}
-
 /**
  * Raw part: the metric is the field. One read, five aggregates: per-device
  * counts (the count, and how many devices contributed), sum, min, max and
@@ -84,17 +73,15 @@ function rawQuery(
   by: By,
   device: string | undefined,
   countDevices: boolean,
-  part: string,
 ) {
   const group = by === "metric" ? ["_field"] : [TAG.type, "_field"];
-  const data = fluxExpression(part);
   const branch = (name: string, tail: ParameterizedQuery) =>
-    flux`${data}
+    flux`data
       ${tail}
-      |> yield(name: ${`${part}${PART_SEPARATOR}${name}`})
+      |> yield(name: ${name})
 `;
   const byGroup = (fn: string) => flux`|> group(columns: ${group}) |> ${fluxExpression(fn)}()`;
-  return flux`${data} = from(bucket: ${ctx.bucket})
+  return flux`data = from(bucket: ${ctx.bucket})
       |> ${rangeCall(range)}
       |> filter(fn: (r) => r._measurement == ${MEASUREMENT.reading}${scopeFilter(scope)}${deviceFilter(device)})
 ${countDevices ? branch("dev_count", flux`|> group(columns: ${[...group, TAG.site, TAG.client, TAG.device]}) |> count()`) : branch("count", byGroup("count"))}${branch("sum", byGroup("sum"))}${branch("min", byGroup("min"))}${branch("max", byGroup("max"))}${branch("stddev", byGroup("stddev"))}`;
@@ -113,7 +100,6 @@ function rollupQuery(
   by: By,
   device: string | undefined,
   countDevices: boolean,
-  part: string,
 ) {
   const group = by === "metric" ? [TAG.metric] : [TAG.type, TAG.metric];
   const fleet = by === "type_and_metric" && device === undefined;
@@ -124,7 +110,7 @@ function rollupQuery(
   const branch = (name: string, f: string, tail: ParameterizedQuery, measurement = figures) =>
     flux`${field(measurement, f)}
       ${tail}
-      |> yield(name: ${`${part}${PART_SEPARATOR}${name}`})
+      |> yield(name: ${name})
 `;
   const byGroup = (fn: string) => flux`|> group(columns: ${group}) |> ${fluxExpression(fn)}()`;
   const counts = fleet
@@ -235,32 +221,27 @@ async function aggregatesFrom(
   device: string | undefined,
   countDevices: boolean,
 ): Promise<AggregateResult> {
-  // Every part in one request: a request's fixed cost (HTTP, Flux compilation and
-  // planning) is paid once, and InfluxDB still reads the parts concurrently.
-  const parts: { name: string; query: ParameterizedQuery; metricOf: (r: Row) => string }[] = plan.raw.map(
-    (range, i) => ({
-      name: `raw${i}`,
-      query: rawQuery(ctx, scope, range, by, device, countDevices, `raw${i}`),
-      metricOf: (r) => r._field ?? "",
-    }),
-  );
+  const groups = new Map<string, Moments>();
+  const work: Promise<void>[] = plan.raw.map(async (part) => {
+    const rows = await ctx.runner.rows<Row>(rawQuery(ctx, scope, part, by, device, countDevices));
+    merge(
+      groups,
+      momentsOf(rows, by, (r) => r._field ?? ""),
+    );
+  });
   if (plan.rollup && ctx.rollup) {
     const rollupCtx = { ...ctx, rollup: ctx.rollup };
-    parts.push({
-      name: "rollup",
-      query: rollupQuery(rollupCtx, scope, plan.rollup, by, device, countDevices, "rollup"),
-      metricOf: (r) => r.metric ?? "",
-    });
+    const part = plan.rollup;
+    work.push(
+      ctx.runner.rows<Row>(rollupQuery(rollupCtx, scope, part, by, device, countDevices)).then((rows) => {
+        merge(
+          groups,
+          momentsOf(rows, by, (r) => r.metric ?? ""),
+        );
+      }),
+    );
   }
-  const rows = await ctx.runner.rows<Row>(joinQueries(parts.map((p) => p.query)));
-  // Each part's rows as moments of their own (a raw part's stddev is its own), then added up.
-  const byPart = new Map<string, Row[]>(parts.map((p) => [p.name, []]));
-  for (const r of rows) {
-    const cut = r.result.indexOf(PART_SEPARATOR);
-    byPart.get(r.result.slice(0, cut))?.push({ ...r, result: r.result.slice(cut + PART_SEPARATOR.length) });
-  }
-  const groups = new Map<string, Moments>();
-  for (const p of parts) merge(groups, momentsOf(byPart.get(p.name)!, by, p.metricOf));
+  await Promise.all(work);
   const out = [...groups.values()]
     .filter((g) => g.count > 0)
     .map((g) => ({
