@@ -5,6 +5,7 @@
 // (2,000 requests per burst, 64 in flight, CPU of the whole process): axios
 // over node:http 0.19 ms per request, over undici 0.12 ms; node:http alone
 // 0.11, undici alone 0.08 (bench/peer/README.md).
+import "./llhttp-baseline.js";
 import { Agent } from "undici";
 import { type AxiosAdapter, AxiosError, type AxiosResponse, type InternalAxiosRequestConfig } from "axios";
 
