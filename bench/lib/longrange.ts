@@ -22,6 +22,9 @@ export const LONG_RANGES: readonly BenchRange[] = [
   { label: "30d", ms: 30 * DAY_MS, grafana: "Last 30 days" },
 ];
 
+/** The range label of the endpoints that take no range: they read API_DEVICE_LOOKBACK (default 30d). */
+export const LOOKBACK_RANGE = "lookback";
+
 /** The ranges `days` of loaded data cover completely. */
 export function rangesCovered(days: number): BenchRange[] {
   return LONG_RANGES.filter((r) => r.ms <= days * DAY_MS);

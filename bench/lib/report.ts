@@ -1,6 +1,6 @@
 // Pure rendering: targets judged from results, and the Markdown of
 // bench/results/*.md, which bench/README.md links. Unit-tested; no I/O.
-import { costRatio } from "./longrange.js";
+import { LOOKBACK_RANGE, costRatio } from "./longrange.js";
 import { peerTargets, renderPeer } from "./peer-report.js";
 import type {
   BenchResults,
@@ -183,7 +183,7 @@ export function longRangeTargets(l: LongRangeResults): TargetResult[] {
       });
     }
 
-  const endpoints = [...new Set(l.api.map((c) => c.endpoint))];
+  const endpoints = [...new Set(l.api.filter((c) => c.range !== LOOKBACK_RANGE).map((c) => c.endpoint))];
   for (const endpoint of endpoints) {
     const name = `Long range: ${endpoint} cost 7d / 1h (alone, admin and client key)`;
     const ratios = (["admin", "client"] as const).map((key) => {
@@ -257,7 +257,7 @@ function renderLongRange(l: LongRangeResults): string[] {
   );
   lines.push(
     "",
-    "API, every endpoint (start=-range; series and trend without every): median of up to 3 requests alone, median latency with 4 in flight:",
+    `API, every endpoint (start=-range; series and trend without every; range "${LOOKBACK_RANGE}": the endpoints that take none and read API_DEVICE_LOOKBACK, 30d): median of up to 3 requests alone, median latency with 4 in flight:`,
     "",
     "| Endpoint | Range | Key | Alone | Concurrency 4 | Status | Source |",
     "| --- | --- | --- | ---: | ---: | --- | --- |",

@@ -118,7 +118,7 @@ export interface ApiResults {
 
 /** One endpoint at one range with one key: alone and at concurrency 4. */
 export interface LongRangeCall {
-  /** summary, client_statistics, stats, processed_data, series, trend. */
+  /** summary, client_statistics, stats, processed_data, series, trend, anomalies; devices and device (range LOOKBACK_RANGE). */
   endpoint: string;
   /** The path asked, the device as {id}. */
   path: string;

@@ -28,6 +28,7 @@ import { type BenchInflux, type Bucket, createBucket } from "../lib/influx.js";
 import type { LoadWorkerData, LoadWorkerMessage } from "../lib/load-worker.js";
 import {
   type BenchRange,
+  LOOKBACK_RANGE,
   type Selection,
   distinct,
   fluxDurationLiteral,
@@ -278,6 +279,13 @@ const ENDPOINTS: EndpointSpec[] = [
   { endpoint: "processed_data", path: (r, d) => `/processed_data?object_id=${d}&start=-${r}` },
   { endpoint: "series", path: (r, d) => `/v1/devices/${d}/series?start=-${r}` },
   { endpoint: "trend", path: (r, d) => `/v1/devices/${d}/trend?start=-${r}` },
+  { endpoint: "anomalies", path: (r, d) => `/v1/devices/${d}/anomalies?start=-${r}` },
+];
+
+/** Endpoints without a range (they read API_DEVICE_LOOKBACK), measured once, as range LOOKBACK_RANGE. */
+const LOOKBACK_ENDPOINTS: EndpointSpec[] = [
+  { endpoint: "devices", path: () => "/v1/devices" },
+  { endpoint: "device", path: (_r, d) => `/v1/devices/${d}` },
 ];
 
 /** One row: median of up to 3 requests alone (1 when the first takes over 10 s), then 4 at a time. */
@@ -370,6 +378,15 @@ async function measureApi(
           );
           out.push(r);
         }
+    const lookback = { label: LOOKBACK_RANGE, ms: 0, grafana: "" };
+    for (const e of LOOKBACK_ENDPOINTS)
+      for (const key of ["admin", "client"] as const) {
+        const r = await measureCall(baseUrl, e, lookback, key, devices);
+        o.log(
+          `longrange: ${key} ${r.path}: alone ${r.aloneMs.toFixed(0)} ms, c${CONCURRENCY} ${r.concurrentMs.toFixed(0)} ms, status ${r.statuses.join("/")}`,
+        );
+        out.push(r);
+      }
     return out;
   } finally {
     await api.stop();
