@@ -192,11 +192,21 @@ export interface LongRangeResults {
   apiRollupAfter: string;
   ranges: string[];
   api: LongRangeCall[];
+  /** The device list alone, straight to InfluxDB (absent in results written before it was measured). */
+  deviceList?: DeviceListFloor;
   dashboards: DashboardRefresh[];
   /** Dashboards with no Flux query (Prometheus only), not measured. */
   dashboardsWithoutFlux: string[];
   /** Wall time of each phase, in order. */
   phases: { name: string; ms: number }[];
+}
+
+/** The API's device list query alone (admin scope, API_DEVICE_LOOKBACK), median of `runs`. */
+export interface DeviceListFloor {
+  ms: number;
+  runs: number;
+  /** Series read: one per device and metric. */
+  series: number;
 }
 
 export interface DetectionResults {

@@ -11,6 +11,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { InfluxDB } from "@influxdata/influxdb-client";
 import { BucketsAPI, TasksAPI } from "@influxdata/influxdb-client-apis";
+import { queryDeviceList } from "../../api/flux/devices.js";
+import { createQueryRunner } from "../../api/flux/run.js";
 import { rollupRangeFlux, rollupTaskName } from "../../ingest/rollup/task.js";
 import { rollupBucketName } from "../../shared/config/index.js";
 import { HOUR_MS } from "../../shared/time.js";
@@ -40,7 +42,13 @@ import {
 } from "../lib/longrange.js";
 import { waitForApiReady } from "../lib/api-ready.js";
 import { PROFILE_PRELOAD, waitForIdle } from "../lib/machine.js";
-import type { DashboardRefresh, LongRangeCall, LongRangeResults, RollupTaskCost } from "../lib/results.js";
+import type {
+  DashboardRefresh,
+  DeviceListFloor,
+  LongRangeCall,
+  LongRangeResults,
+  RollupTaskCost,
+} from "../lib/results.js";
 
 export interface LongRangeOptions {
   devices: number;
@@ -336,6 +344,40 @@ async function measureCall(
   };
 }
 
+/** The API's default API_DEVICE_LOOKBACK. */
+const DEVICE_LOOKBACK_MS = 30 * 24 * HOUR_MS;
+
+/**
+ * The device list alone, as the API builds it (api/flux/devices.ts), admin
+ * scope, straight to InfluxDB: the first query of /v1/summary and /v1/devices,
+ * which reads the newest point of every series over the lookback. Its cost
+ * grows with the series, not the range: the floor under those endpoints.
+ */
+async function measureDeviceList(influx: BenchInflux, bucket: string): Promise<DeviceListFloor> {
+  const ctx = {
+    runner: createQueryRunner(
+      createInfluxClient({ url: influx.url, token: influx.token, timeoutMs: API_QUERY_TIMEOUT_MS }),
+      influx.org,
+      API_QUERY_TIMEOUT_MS,
+    ),
+    bucket,
+  };
+  const times: number[] = [];
+  let series = 0;
+  for (let i = 0; i < 3; i++) {
+    const nowMs = Date.now();
+    const t = performance.now();
+    const list = await queryDeviceList(
+      ctx,
+      { client: null },
+      { startMs: nowMs - DEVICE_LOOKBACK_MS, stopMs: nowMs },
+    );
+    times.push(performance.now() - t);
+    series = list.series.length;
+  }
+  return { ms: median(times), runs: times.length, series };
+}
+
 async function measureApi(
   influx: BenchInflux,
   bucket: string,
@@ -523,6 +565,8 @@ export async function runLongRange(influx: BenchInflux, o: LongRangeOptions): Pr
       `longrange: task aggregation at ${o.devices} devices: ${(costs[0]!.ms / 1000).toFixed(2)} s, ${costs[0]!.rows} rows`,
     );
 
+    const deviceList = await phase("device list alone", () => measureDeviceList(influx, bucket.name));
+    o.log(`longrange: device list alone ${deviceList.ms.toFixed(0)} ms, ${deviceList.series} series`);
     const api = await phase("API", () => measureApi(influx, bucket.name, o, ranges));
     await phase("settle after API", () => settle(influx, o.log, "the API"));
     const dashboards = await phase("dashboards", () =>
@@ -562,6 +606,7 @@ export async function runLongRange(influx: BenchInflux, o: LongRangeOptions): Pr
       apiRollupAfter: process.env.API_ROLLUP_AFTER ?? "",
       ranges: ranges.map((r) => r.label),
       api,
+      deviceList,
       dashboards: dashboards.refreshes,
       dashboardsWithoutFlux: dashboards.withoutFlux,
       phases,
