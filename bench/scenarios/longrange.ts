@@ -13,9 +13,10 @@ import type { InfluxDB } from "@influxdata/influxdb-client";
 import { BucketsAPI, TasksAPI } from "@influxdata/influxdb-client-apis";
 import { queryDeviceList } from "../../api/flux/devices.js";
 import { createQueryRunner } from "../../api/flux/run.js";
+import { apiEnv } from "../../api/config.js";
 import { rollupRangeFlux, rollupTaskName } from "../../ingest/rollup/task.js";
 import { rollupBucketName } from "../../shared/config/index.js";
-import { HOUR_MS } from "../../shared/time.js";
+import { HOUR_MS, parseDurationMs } from "../../shared/time.js";
 import { createInfluxClient } from "../../shared/influx/client.js";
 import { freePort } from "../../shared/net/free-port.js";
 import { generatedDevice } from "../../simulator/fleet.js";
@@ -344,8 +345,8 @@ async function measureCall(
   };
 }
 
-/** The API's default API_DEVICE_LOOKBACK. */
-const DEVICE_LOOKBACK_MS = 30 * 24 * HOUR_MS;
+/** The lookback the bench's API runs with: API_DEVICE_LOOKBACK's default (the bench leaves it unset). */
+const DEVICE_LOOKBACK_MS = parseDurationMs(apiEnv.deviceLookback.default ?? "")!;
 
 /**
  * The device list alone, as the API builds it (api/flux/devices.ts), admin
@@ -410,24 +411,22 @@ async function measureApi(
       if (d.client === CLIENT) devices.push(d.id);
     }
     const out: LongRangeCall[] = [];
+    const logged = (r: LongRangeCall) => {
+      o.log(
+        `longrange: ${r.key} ${r.path}: alone ${r.aloneMs.toFixed(0)} ms, c${CONCURRENCY} ${r.concurrentMs.toFixed(0)} ms, ` +
+          `status ${r.statuses.join("/")}${r.sources.length ? `, source ${r.sources.join("/")}` : ""}${r.error ? ` (${r.error.slice(0, 100)})` : ""}`,
+      );
+      return r;
+    };
     for (const range of ranges)
       for (const e of ENDPOINTS)
         for (const key of ["admin", "client"] as const) {
-          const r = await measureCall(baseUrl, e, range, key, devices);
-          o.log(
-            `longrange: ${key} ${r.path}: alone ${r.aloneMs.toFixed(0)} ms, c${CONCURRENCY} ${r.concurrentMs.toFixed(0)} ms, ` +
-              `status ${r.statuses.join("/")}${r.sources.length ? `, source ${r.sources.join("/")}` : ""}${r.error ? ` (${r.error.slice(0, 100)})` : ""}`,
-          );
-          out.push(r);
+          out.push(logged(await measureCall(baseUrl, e, range, key, devices)));
         }
     const lookback = { label: LOOKBACK_RANGE, ms: 0, grafana: "" };
     for (const e of LOOKBACK_ENDPOINTS)
       for (const key of ["admin", "client"] as const) {
-        const r = await measureCall(baseUrl, e, lookback, key, devices);
-        o.log(
-          `longrange: ${key} ${r.path}: alone ${r.aloneMs.toFixed(0)} ms, c${CONCURRENCY} ${r.concurrentMs.toFixed(0)} ms, status ${r.statuses.join("/")}`,
-        );
-        out.push(r);
+        out.push(logged(await measureCall(baseUrl, e, lookback, key, devices)));
       }
     return out;
   } finally {
