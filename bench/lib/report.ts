@@ -268,7 +268,7 @@ function renderLongRange(l: LongRangeResults): string[] {
   );
   lines.push(
     "",
-    `API, every endpoint (start=-range; series and trend without every; range "${LOOKBACK_RANGE}": the endpoints that take none and read API_DEVICE_LOOKBACK, 30d): median of up to 3 requests alone, median latency with 4 in flight:`,
+    `API, every endpoint (start=-range; series and trend without every; range "${LOOKBACK_RANGE}": the endpoints that take none and read API_DEVICE_LOOKBACK): median of up to 3 requests alone, median latency with 4 in flight:`,
     "",
     "| Endpoint | Range | Key | Alone | Concurrency 4 | Status | Source |",
     "| --- | --- | --- | ---: | ---: | --- | --- |",

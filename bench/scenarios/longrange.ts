@@ -301,7 +301,7 @@ const LOOKBACK_ENDPOINTS: EndpointSpec[] = [
 async function measureCall(
   baseUrl: string,
   e: EndpointSpec,
-  range: BenchRange,
+  range: string,
   key: "admin" | "client",
   devices: string[],
 ): Promise<LongRangeCall> {
@@ -309,7 +309,7 @@ async function measureCall(
   const answers: Answer[] = [];
   const alone: number[] = [];
   let n = 0;
-  const next = () => e.path(range.label, devices[n++ % devices.length]!);
+  const next = () => e.path(range, devices[n++ % devices.length]!);
   for (let i = 0; i < 3; i++) {
     const a = await call(baseUrl, next(), secret);
     answers.push(a);
@@ -330,8 +330,8 @@ async function measureCall(
   const failed = answers.find((a) => a.status !== 200);
   return {
     endpoint: e.endpoint,
-    path: e.path(range.label, "{id}"),
-    range: range.label,
+    path: e.path(range, "{id}"),
+    range,
     key,
     aloneMs: median(alone),
     aloneRuns: alone.length,
@@ -354,15 +354,12 @@ const DEVICE_LOOKBACK_MS = parseDurationMs(apiEnv.deviceLookback.default ?? "")!
  * which reads the newest point of every series over the lookback. Its cost
  * grows with the series, not the range: the floor under those endpoints.
  */
-async function measureDeviceList(influx: BenchInflux, bucket: string): Promise<DeviceListFloor> {
-  const ctx = {
-    runner: createQueryRunner(
-      createInfluxClient({ url: influx.url, token: influx.token, timeoutMs: API_QUERY_TIMEOUT_MS }),
-      influx.org,
-      API_QUERY_TIMEOUT_MS,
-    ),
-    bucket,
-  };
+async function measureDeviceList(
+  influx: BenchInflux,
+  client: InfluxDB,
+  bucket: string,
+): Promise<DeviceListFloor> {
+  const ctx = { runner: createQueryRunner(client, influx.org, API_QUERY_TIMEOUT_MS), bucket };
   const times: number[] = [];
   let series = 0;
   for (let i = 0; i < 3; i++) {
@@ -421,12 +418,11 @@ async function measureApi(
     for (const range of ranges)
       for (const e of ENDPOINTS)
         for (const key of ["admin", "client"] as const) {
-          out.push(logged(await measureCall(baseUrl, e, range, key, devices)));
+          out.push(logged(await measureCall(baseUrl, e, range.label, key, devices)));
         }
-    const lookback = { label: LOOKBACK_RANGE, ms: 0, grafana: "" };
     for (const e of LOOKBACK_ENDPOINTS)
       for (const key of ["admin", "client"] as const) {
-        out.push(logged(await measureCall(baseUrl, e, lookback, key, devices)));
+        out.push(logged(await measureCall(baseUrl, e, LOOKBACK_RANGE, key, devices)));
       }
     return out;
   } finally {
@@ -564,7 +560,7 @@ export async function runLongRange(influx: BenchInflux, o: LongRangeOptions): Pr
       `longrange: task aggregation at ${o.devices} devices: ${(costs[0]!.ms / 1000).toFixed(2)} s, ${costs[0]!.rows} rows`,
     );
 
-    const deviceList = await phase("device list alone", () => measureDeviceList(influx, bucket.name));
+    const deviceList = await phase("device list alone", () => measureDeviceList(influx, client, bucket.name));
     o.log(`longrange: device list alone ${deviceList.ms.toFixed(0)} ms, ${deviceList.series} series`);
     const api = await phase("API", () => measureApi(influx, bucket.name, o, ranges));
     await phase("settle after API", () => settle(influx, o.log, "the API"));
