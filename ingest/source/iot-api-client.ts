@@ -6,7 +6,7 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
-import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from "axios";
+import { Axios, type AxiosResponse, isAxiosError } from "axios";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { CURRENT_READING_METRICS, HISTORY_METRIC, METRIC, type Metric } from "../../shared/schema.js";
@@ -96,7 +96,7 @@ function proxyConfigured(): boolean {
 }
 
 export class IotApiClient {
-  private readonly http: AxiosInstance;
+  private readonly http: Axios;
   /** Which current-reading path this upstream serves, once a call succeeded. */
   private currentPath: (typeof CURRENT_PATHS)[number] | undefined;
   /** What carries the requests when no proxy is configured. */
@@ -108,7 +108,13 @@ export class IotApiClient {
     this.transport = proxyConfigured()
       ? undefined
       : undiciAdapter({ connections: 64, connectTimeoutMs: options.timeoutMs, ca });
-    this.http = axios.create({
+    // `new Axios(config)` takes this config as the whole of its defaults, where
+    // axios.create merges it into axios's own (browser xsrf names, form
+    // handling, one header set per HTTP method), which every request then
+    // deep-merges again: 62 against 27 µs of CPU per request with a no-op
+    // adapter, about 7 % of the ingester's CPU per request at 1,000 devices.
+    // The source sends bodiless GETs only, so none of those defaults apply.
+    this.http = new Axios({
       baseURL: options.baseUrl,
       timeout: options.timeoutMs,
       // We parse ourselves: axios would silently hand back a string for bad JSON.
