@@ -11,6 +11,7 @@ import { backfillRollup } from "../../ingest/rollup/backfill.js";
 import { ensureRollup, rollupPlan } from "../../ingest/rollup/ensure.js";
 import { rollupTaskName } from "../../ingest/rollup/task.js";
 import { createLogger } from "../../shared/log.js";
+import { mulberry32 } from "../../simulator/random.js";
 import { MEASUREMENT } from "../../shared/schema.js";
 import { describeWithInflux, influxServer, useTestBucket } from "../support/influx.js";
 import { type RawSample, expectedHourly, readHourly } from "../support/rollup.js";
@@ -29,8 +30,7 @@ afterAll(async () => {
 
 /** Seeded readings on a 0.25 grid (exact sums) over the 8 hours, and one hour either side of them. */
 function knownSamples(): RawSample[] {
-  let seed = 777;
-  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const rnd = mulberry32(777);
   const devices = [
     { client: "client_1", device: "device_1", type: "temperature_sensor", metric: "temperature" },
     { client: "client_2", device: "device_2", type: "humidity_sensor", metric: "humidity" },
