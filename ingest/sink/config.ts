@@ -17,7 +17,7 @@ export const sinkEnv = {
   }),
   flushIntervalMs: envVar("INGEST_FLUSH_INTERVAL_MS", intInRange(10, 3_600_000), {
     default: "1000",
-    doc: "Interval between attempts to drain the spool to InfluxDB, in milliseconds",
+    doc: "Interval between attempts to drain the spool to InfluxDB while points wait in it (InfluxDB unreachable), in milliseconds; spooled points are sent at once",
   }),
   writeMaxRetries: envVar("INGEST_WRITE_MAX_RETRIES", intInRange(0, 100), {
     default: "3",

@@ -257,12 +257,34 @@ describeWithInflux("InfluxSink against InfluxDB 2.x", () => {
     expect(await stored("bound")).toEqual(range(20, 30));
   });
 
-  it("drains on its timer once started, and close() makes a final drain", async () => {
-    const { sink } = await openSink({ spoolDir: newSpoolDir() });
+  it("once started, drains what an earlier run left, and tries again every flushIntervalMs while points wait", async () => {
+    const spoolDir = newSpoolDir();
+    const earlier = await openSink({
+      spoolDir,
+      url: `http://127.0.0.1:${await freePort()}`,
+      writeMaxRetries: 0,
+    });
+    await earlier.sink.enqueue(lines("timer", 0, 5));
+    await earlier.sink.close(200);
+    const proxy = await faultyProxy(bucket.current.server.url, [503, 503]);
+    try {
+      const { sink, registry } = await openSink({ spoolDir, url: proxy.url, writeMaxRetries: 0 });
+      sink.start();
+      await vi.waitFor(() => expect(sink.stats().lines).toBe(0), { timeout: 20_000, interval: 20 });
+      expect(proxy.seen).toEqual([503, 503, 0]);
+      expect(await metric(registry, "ingest_write_failures_total", { reason: "server" })).toBe(2);
+      expect(await stored("timer")).toEqual(range(0, 5));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("once started, writes what is enqueued without waiting for its timer; close() makes a final drain", async () => {
+    const { sink } = await openSink({ spoolDir: newSpoolDir(), flushIntervalMs: 3_600_000 });
     sink.start();
-    await sink.enqueue(lines("timer", 0, 12));
-    await vi.waitFor(() => expect(sink.stats().lines).toBe(0), { timeout: 20_000, interval: 50 });
-    expect(await stored("timer")).toEqual(range(0, 12));
+    await sink.enqueue(lines("enqueued", 0, 12));
+    await vi.waitFor(() => expect(sink.stats().lines).toBe(0), { timeout: 20_000, interval: 20 });
+    expect(await stored("enqueued")).toEqual(range(0, 12));
 
     const other = await openSink({ spoolDir: newSpoolDir(), flushIntervalMs: 3_600_000 });
     await other.sink.enqueue(lines("closing", 0, 5));
