@@ -34,17 +34,19 @@ const { values } = parseArgs({
     longrange: { type: "string" },
     "task-sizes": { type: "string" },
     "peer-sizes": { type: "string" },
+    "peer-period": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    "npm run bench [-- --quick] [--only=write,cycles,api,detection,longrange,peer] [--sizes=100,1000] [--longrange=1000x7] [--task-sizes=10000] [--peer-sizes=100,1000] [--note=text]\n" +
+    "npm run bench [-- --quick] [--only=write,cycles,api,detection,longrange,peer] [--sizes=100,1000] [--longrange=1000x7] [--task-sizes=10000] [--peer-sizes=100,1000] [--peer-period=60] [--note=text]\n" +
       "  --quick  about two minutes: smaller fleets and shorter loads\n" +
       "  --sizes  fleet sizes of the full-cycle scenario\n" +
       "  --longrange  devices x days of the long-range scenario (full: 1000x30, quick: 100x7)\n" +
       "  --task-sizes  extra fleet sizes for the rollup task's cost (full: 10000, quick: none)\n" +
       "  --peer-sizes  fleet sizes of the ingester-vs-Telegraf scenario (full: 100,1000,10000, quick: 100)\n" +
+      "  --peer-period  wall seconds per upstream minute in that scenario (60: the real cadence; default 10 s up to 1,000 devices, 30 s to 10,000)\n" +
       "  INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG: use that InfluxDB instead of a throw-away influxd\n" +
       "  BENCH_PROFILE_DIR: write a --cpu-prof profile of every ingester and API process there\n",
   );
@@ -64,7 +66,7 @@ const config = quick
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 5, defaultWindows: true },
       detection: { devices: 1000, cycles: 40 },
       longrange: { devices: 100, clients: 10, days: 7, taskSizes: [] as number[] },
-      peer: { sizes: [100], periods: 3 },
+      peer: { sizes: [100], periods: 3, periodS: undefined as number | undefined },
     }
   : {
       write: { devices: 2000, minutes: 400, rawBatchLines: 10_000, rounds: 3 },
@@ -72,7 +74,7 @@ const config = quick
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 15, defaultWindows: true },
       detection: { devices: 10_000, cycles: 80 },
       longrange: { devices: 1000, clients: 10, days: 30, taskSizes: [10_000] },
-      peer: { sizes: [100, 1000, 10_000], periods: 5 },
+      peer: { sizes: [100, 1000, 10_000], periods: 5, periodS: undefined as number | undefined },
     };
 
 if (values.sizes) config.cycles.sizes = values.sizes.split(",").map(Number);
@@ -85,6 +87,12 @@ if (values.longrange) {
 if (values["task-sizes"] !== undefined)
   config.longrange.taskSizes = values["task-sizes"].split(",").filter(Boolean).map(Number);
 if (values["peer-sizes"]) config.peer.sizes = values["peer-sizes"].split(",").map(Number);
+const peerPeriod = values["peer-period"];
+if (peerPeriod !== undefined) {
+  if (!/^[1-9]\d*$/.test(peerPeriod) || (Number(peerPeriod) > 60 && Number(peerPeriod) % 60 !== 0))
+    throw new Error(`--peer-period: expected whole seconds, up to 60 or a multiple of 60; got ${peerPeriod}`);
+  config.peer.periodS = Number(peerPeriod);
+}
 
 const t0 = performance.now();
 const log = (msg: string) =>

@@ -44,12 +44,19 @@ export interface PeerOptions {
   sizes: number[];
   /** Measured periods (upstream minutes) per collector, after the warm-up. */
   periods: number;
+  /** Wall seconds per upstream minute (60: the real cadence); by fleet size when absent (periodSeconds). */
+  periodS?: number | undefined;
   log: (msg: string) => void;
 }
 
 /** Wall seconds per upstream minute: room for a cycle of the fleet at both collectors' pace. */
 export function periodSeconds(devices: number): number {
   return devices <= 1000 ? 10 : devices <= 10_000 ? 30 : 60;
+}
+
+/** A node-cron schedule every periodS seconds; 60 and its multiples start on the minute, as the default schedule does. */
+function cronEvery(periodS: number): string {
+  return periodS < 60 ? `*/${periodS} * * * * *` : `0 */${periodS / 60} * * * *`;
 }
 
 /** Builds (or reuses) Telegraf; undefined, with the reason logged loudly, where it cannot be built. */
@@ -94,7 +101,7 @@ async function startIngesterCollector(
     INFLUX_ORG: influx.org,
     INFLUX_BUCKET: bucket,
     IOT_API_URL: simUrl,
-    INGEST_CRON: `*/${periodS} * * * * *`,
+    INGEST_CRON: cronEvery(periodS),
     INGEST_SPOOL_DIR: spoolDir,
     INGEST_METRICS_PORT: String(await freePort()),
     INGEST_METRICS_HOST: "127.0.0.1",
@@ -209,7 +216,7 @@ async function measure(
   o: PeerOptions,
   telegraf: string | undefined,
 ): Promise<PeerRun> {
-  const periodS = periodSeconds(devices);
+  const periodS = o.periodS ?? periodSeconds(devices);
   const base: PeerRun = { collector: kind, devices, periodS, periods: 0 };
   if (kind === "telegraf" && !telegraf) return { ...base, error: "Telegraf could not be built here" };
   const bucket = await createBucket(influx, `peer_${kind}_${devices}`);
