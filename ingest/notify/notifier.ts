@@ -35,7 +35,7 @@ export interface WebhookNotifierOptions {
   retryMaxMs: number;
   /** Bound of each endpoint's outbox on disk; past it the oldest batches are dropped. */
   outboxMaxBytes?: number;
-  /** How often due endpoints are retried, ms (default 500). */
+  /** How often waiting events are tried again, ms (default 500); no timer runs while every outbox is empty. */
   intervalMs?: number;
   /** The site (EDGE_SITE) every event is sent with; absent = none. */
   site?: string;
@@ -69,7 +69,9 @@ interface Queue {
 }
 
 export class WebhookNotifier implements AnomalyNotifier {
+  /** The next pass while events wait; none while every outbox is empty. */
   private timer: NodeJS.Timeout | undefined;
+  private started = false;
   private closed = false;
 
   private constructor(
@@ -164,6 +166,7 @@ export class WebhookNotifier implements AnomalyNotifier {
    */
   async deliver(): Promise<DeliveryReport> {
     const reports = await Promise.all(this.queues.map((q) => this.deliverQueue(q)));
+    this.pollLater();
     return reports.reduce(
       (a, r) => ({
         sent: a.sent + r.sent,
@@ -303,17 +306,32 @@ export class WebhookNotifier implements AnomalyNotifier {
     }
   }
 
-  /** Delivers due batches every intervalMs (unref'd timer). */
+  /** Delivers what the outboxes hold, then after every notify, and every intervalMs while events wait. */
   start(): void {
-    if (this.timer || this.closed) return;
-    this.timer = setInterval(() => void this.deliver(), this.opts.intervalMs ?? 500);
+    if (this.started || this.closed) return;
+    this.started = true;
+    void this.deliver();
+  }
+
+  /**
+   * While events wait (a receiver down or backing off), another pass in
+   * intervalMs; no timer runs while every outbox is empty, so an idle
+   * ingester is not woken for nothing (as the sink does).
+   */
+  private pollLater(): void {
+    if (!this.started || this.closed || this.timer) return;
+    if (this.queues.every((q) => q.outbox.stats().lines === 0)) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.deliver();
+    }, this.opts.intervalMs ?? 500);
     this.timer.unref();
   }
 
   /** Stops the timer and waits (at most timeoutMs) for deliveries in flight; the outbox keeps the rest. */
   async close(timeoutMs = 5000): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
     let timeout: NodeJS.Timeout | undefined;
     await Promise.race([
