@@ -66,7 +66,7 @@ const config = quick
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 5, defaultWindows: true },
       detection: { devices: 1000, cycles: 40 },
       longrange: { devices: 100, clients: 10, days: 7, taskSizes: [] as number[] },
-      peer: { sizes: [100], periods: 3, periodS: undefined as number | undefined },
+      peer: { sizes: [100], periods: 3 },
     }
   : {
       write: { devices: 2000, minutes: 400, rawBatchLines: 10_000, rounds: 3 },
@@ -74,7 +74,7 @@ const config = quick
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 15, defaultWindows: true },
       detection: { devices: 10_000, cycles: 80 },
       longrange: { devices: 1000, clients: 10, days: 30, taskSizes: [10_000] },
-      peer: { sizes: [100, 1000, 10_000], periods: 5, periodS: undefined as number | undefined },
+      peer: { sizes: [100, 1000, 10_000], periods: 5 },
     };
 
 if (values.sizes) config.cycles.sizes = values.sizes.split(",").map(Number);
@@ -88,11 +88,11 @@ if (values["task-sizes"] !== undefined)
   config.longrange.taskSizes = values["task-sizes"].split(",").filter(Boolean).map(Number);
 if (values["peer-sizes"]) config.peer.sizes = values["peer-sizes"].split(",").map(Number);
 const peerPeriod = values["peer-period"];
-if (peerPeriod !== undefined) {
-  if (!/^[1-9]\d*$/.test(peerPeriod) || (Number(peerPeriod) > 60 && Number(peerPeriod) % 60 !== 0))
-    throw new Error(`--peer-period: expected whole seconds, up to 60 or a multiple of 60; got ${peerPeriod}`);
-  config.peer.periodS = Number(peerPeriod);
-}
+if (
+  peerPeriod !== undefined &&
+  (!/^[1-9]\d*$/.test(peerPeriod) || (Number(peerPeriod) > 60 && Number(peerPeriod) % 60 !== 0))
+)
+  throw new Error(`--peer-period: expected whole seconds, up to 60 or a multiple of 60; got ${peerPeriod}`);
 
 const t0 = performance.now();
 const log = (msg: string) =>
@@ -147,7 +147,9 @@ try {
   if (detection) partial.detection = detection;
   const longrange = await scenario("longrange", () => runLongRange(influx, { ...config.longrange, log }));
   if (longrange) partial.longrange = longrange;
-  const peer = await scenario("peer", () => runPeer(influx, { ...config.peer, log }));
+  const peer = await scenario("peer", () =>
+    runPeer(influx, { ...config.peer, ...(peerPeriod ? { periodS: Number(peerPeriod) } : {}), log }),
+  );
   if (peer) partial.peer = peer;
 } finally {
   await cleanup();

@@ -23,10 +23,9 @@ export interface PipelineSource {
   current(device: Device): Promise<FetchResult>;
 }
 
-/** What the pipeline needs of a sink: durable acceptance, and a nudge to write. */
+/** What the pipeline needs of a sink: durable acceptance (the sink writes what it accepts on its own). */
 export interface PipelineSink {
   enqueue(lines: readonly string[]): Promise<void>;
-  drain(): Promise<unknown>;
 }
 
 /** Where the watermarks are saved once a batch is spooled (state/checkpoint.ts). */
@@ -139,7 +138,6 @@ export class Pipeline {
     await this.deliver(cycle);
     if (cycle.error) throw cycle.error;
     await this.deps.checkpoint.save(this.deps.watermarks);
-    void this.deps.sink.drain();
     this.deps.metrics.duplicatesSkipped.inc(report.duplicates);
     this.deps.metrics.invalidDropped.inc(report.invalid);
     return report;

@@ -45,7 +45,7 @@ export interface PeerOptions {
   /** Measured periods (upstream minutes) per collector, after the warm-up. */
   periods: number;
   /** Wall seconds per upstream minute (60: the real cadence); by fleet size when absent (periodSeconds). */
-  periodS?: number | undefined;
+  periodS?: number;
   log: (msg: string) => void;
 }
 

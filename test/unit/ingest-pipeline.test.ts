@@ -62,7 +62,6 @@ class FakeSink implements PipelineSink {
     this.lines.push(...lines);
     return Promise.resolve();
   }
-  drain = () => Promise.resolve();
 }
 
 class FakeCheckpoint implements PipelineCheckpoint {
