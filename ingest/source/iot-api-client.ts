@@ -107,46 +107,39 @@ export class IotApiClient {
     const ca = options.caFile ? [...rootCertificates, readFileSync(options.caFile, "utf8")] : undefined;
     this.transport = proxyConfigured()
       ? undefined
-      : undiciAdapter({ connections: 64, connectTimeoutMs: options.timeoutMs, ca });
+      : undiciAdapter({
+          connections: 64,
+          connectTimeoutMs: options.timeoutMs,
+          ca,
+          headers: { accept: "application/json" },
+          responseHeaders: ["location"],
+        });
     // `new Axios(config)` takes this config as the whole of its defaults, where
     // axios.create merges it into axios's own (browser xsrf names, form
     // handling, one header set per HTTP method), which every request then
     // deep-merges again: 62 against 27 µs of CPU per request with a no-op
     // adapter, about 7 % of the ingester's CPU per request at 1,000 devices.
-    // The source sends bodiless GETs only, so none of those defaults apply.
+    // The source sends bodiless GETs only, so none of those defaults apply;
+    // each key left is merged and copied per request, so the undici adapter
+    // takes its header and the text body as its own options (16 -> 5 µs).
     this.http = new Axios({
       baseURL: options.baseUrl,
       timeout: options.timeoutMs,
       // We parse ourselves: axios would silently hand back a string for bad JSON.
-      responseType: "text",
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
-      headers: { Accept: "application/json" },
-      // Redirects are not followed: getJson reports one, so a moved upstream is a clear error.
-      maxRedirects: 0,
       // undici (undici-adapter.ts) unless a proxy variable asks for axios's own adapter, which honours it.
       ...(this.transport
         ? { adapter: this.transport.adapter }
         : {
+            responseType: "text",
+            headers: { Accept: "application/json" },
+            // Redirects are not followed: getJson reports one, so a moved upstream is a clear error.
+            maxRedirects: 0,
             httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
             httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64, ...(ca ? { ca } : {}) }),
           }),
     });
-    // Every attempt is timed for the request-duration histogram, retries included.
-    this.http.interceptors.request.use((config) => {
-      (config as { startedAt?: number }).startedAt = performance.now();
-      return config;
-    });
-    this.http.interceptors.response.use(
-      (res) => {
-        this.observe(res.config, String(res.status));
-        return res;
-      },
-      (err: unknown) => {
-        if (isAxiosError(err) && !err.response && err.config) this.observe(err.config, err.code ?? "error");
-        throw err;
-      },
-    );
   }
 
   /**
@@ -158,10 +151,16 @@ export class IotApiClient {
     for (let attempt = 0; ; attempt++) {
       let res: AxiosResponse<string> | undefined;
       let failure: unknown;
+      // Every attempt is timed for the request-duration histogram, retries included. Timed
+      // here rather than in axios interceptors, which would chain three promises per request.
+      const started = performance.now();
       try {
-        res = await this.http.get<string>(path);
+        // request() rather than get(): get() merges its arguments into one more config first.
+        res = await this.http.request<string>({ url: path });
+        this.observe(path, String(res.status), started);
       } catch (err) {
         failure = err;
+        this.observe(path, isAxiosError(err) ? (err.code ?? "error") : "error", started);
       }
       const reason = res ? (res.status >= 500 ? `HTTP ${res.status}` : undefined) : retryReason(failure);
       if (res && reason === undefined) return res;
@@ -182,11 +181,8 @@ export class IotApiClient {
     await this.transport?.close();
   }
 
-  private observe(config: { url?: string }, status: string) {
-    const started = (config as { startedAt?: number }).startedAt;
-    if (started !== undefined) {
-      this.options.onAttempt?.(endpointOf(config.url ?? ""), status, (performance.now() - started) / 1000);
-    }
+  private observe(path: string, status: string, started: number) {
+    this.options.onAttempt?.(endpointOf(path), status, (performance.now() - started) / 1000);
   }
 
   /** GET path; returns status and parsed JSON, or throws UpstreamError (after retries). */
