@@ -2,7 +2,7 @@
 // samples or the last D of time. The window is updated incrementally (push,
 // evict); the summary is computed with simple-statistics when written, once
 // per cycle per device and metric that got new data.
-import { max, mean, min, quantileSorted, sampleStandardDeviation } from "simple-statistics";
+import { mean, quantileSorted, sampleStandardDeviation } from "simple-statistics";
 import type { WindowSpec } from "./window-spec.js";
 import type { Sample } from "../sample.js";
 
@@ -103,17 +103,18 @@ export class RollingWindow {
 
   summary(): Summary | null {
     if (this.count === 0) return null;
+    // A copy of the window: what depends on order is taken before it is sorted in place.
     const values = this.values();
+    const average = mean(values);
+    const stddev = values.length > 1 ? sampleStandardDeviation(values) : 0;
+    values.sort((a, b) => a - b);
     return {
-      mean: mean(values),
-      min: min(values),
-      max: max(values),
-      stddev: values.length > 1 ? sampleStandardDeviation(values) : 0,
+      mean: average,
+      min: values[0]!,
+      max: values[values.length - 1]!,
+      stddev,
       count: values.length,
-      p95: quantileSorted(
-        [...values].sort((a, b) => a - b),
-        0.95,
-      ),
+      p95: quantileSorted(values, 0.95),
       timeUs: this.times[this.times.length - 1]!,
     };
   }

@@ -90,9 +90,11 @@ export class Watermarks {
     for (const s of sorted) {
       const k = key(s.device, s.metric);
       const mark = this.marks.get(k);
-      const id = `${k}\u0000${s.timeUs}`;
       const isNew = mark === undefined || s.timeUs > mark || this.gaps.get(k)?.has(s.timeUs) === true;
-      if (!isNew || seen.has(id)) continue;
+      if (!isNew) continue;
+      // Most of a steady cycle's samples are behind their mark: only a new one needs its id.
+      const id = `${k}\u0000${s.timeUs}`;
+      if (seen.has(id)) continue;
       seen.add(id);
       fresh.push(s);
     }

@@ -1,3 +1,4 @@
+import * as ss from "simple-statistics";
 import { describe, expect, it } from "vitest";
 import type { Sample } from "../../ingest/sample.js";
 import { AnomalyDetector, DEFAULT_RULES, SilenceTracker } from "../../ingest/transforms/anomaly-rules.js";
@@ -82,6 +83,28 @@ describe("RollingWindow", () => {
     const { p95, ...rest } = w.summary()!;
     expect(rest).toEqual({ mean: 4, min: 3, max: 5, stddev: 1, count: 3, timeUs: 4 });
     expect(p95).toBeCloseTo(4.9, 12); // simple-statistics interpolates between ranks
+  });
+
+  it("summarises values in any order without reordering the window", () => {
+    const w = new RollingWindow({ kind: "count", size: 10 });
+    const values = [5, -2, 9.5, 0, 7, 7, 1e-3, 3];
+    values.forEach((v, i) => w.push(i, v));
+    const { p95, ...rest } = w.summary()!;
+    expect(rest).toEqual({
+      mean: ss.mean(values),
+      min: -2,
+      max: 9.5,
+      stddev: ss.sampleStandardDeviation(values),
+      count: 8,
+      timeUs: 7,
+    });
+    expect(p95).toBe(
+      ss.quantileSorted(
+        [...values].sort((a, b) => a - b),
+        0.95,
+      ),
+    );
+    expect(w.values()).toEqual(values);
   });
 
   it("keeps the last duration of samples", () => {
