@@ -19,7 +19,7 @@ import { runApi } from "./scenarios/api.js";
 import { runCycles } from "./scenarios/cycles.js";
 import { runDetection } from "./scenarios/detection.js";
 import { runLongRange } from "./scenarios/longrange.js";
-import { runPeer } from "./scenarios/peer.js";
+import { WARM_UP_PERIODS, runPeer } from "./scenarios/peer.js";
 import { runWrite } from "./scenarios/write.js";
 
 const SCENARIOS = ["write", "cycles", "api", "detection", "longrange", "peer"] as const;
@@ -35,18 +35,20 @@ const { values } = parseArgs({
     "task-sizes": { type: "string" },
     "peer-sizes": { type: "string" },
     "peer-period": { type: "string" },
+    "peer-steady": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    "npm run bench [-- --quick] [--only=write,cycles,api,detection,longrange,peer] [--sizes=100,1000] [--longrange=1000x7] [--task-sizes=10000] [--peer-sizes=100,1000] [--peer-period=60] [--note=text]\n" +
+    "npm run bench [-- --quick] [--only=write,cycles,api,detection,longrange,peer] [--sizes=100,1000] [--longrange=1000x7] [--task-sizes=10000] [--peer-sizes=100,1000] [--peer-period=60] [--peer-steady=15] [--note=text]\n" +
       "  --quick  about two minutes: smaller fleets and shorter loads\n" +
       "  --sizes  fleet sizes of the full-cycle scenario\n" +
       "  --longrange  devices x days of the long-range scenario (full: 1000x30, quick: 100x7)\n" +
       "  --task-sizes  extra fleet sizes for the rollup task's cost (full: 10000, quick: none)\n" +
       "  --peer-sizes  fleet sizes of the ingester-vs-Telegraf scenario (full: 100,1000,10000, quick: 100)\n" +
       "  --peer-period  wall seconds per upstream minute in that scenario (60: the real cadence; default 10 s up to 1,000 devices, 30 s to 10,000)\n" +
+      "  --peer-steady  also measure each collector from this period on (its steady state; the first window starts at period 2)\n" +
       "  INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG: use that InfluxDB instead of a throw-away influxd\n" +
       "  BENCH_PROFILE_DIR: write a --cpu-prof profile of every ingester and API process there\n",
   );
@@ -93,6 +95,15 @@ if (
   (!/^[1-9]\d*$/.test(peerPeriod) || (Number(peerPeriod) > 60 && Number(peerPeriod) % 60 !== 0))
 )
   throw new Error(`--peer-period: expected whole seconds, up to 60 or a multiple of 60; got ${peerPeriod}`);
+
+const peerSteady = values["peer-steady"];
+if (
+  peerSteady !== undefined &&
+  (!/^\d+$/.test(peerSteady) || Number(peerSteady) < WARM_UP_PERIODS + config.peer.periods)
+)
+  throw new Error(
+    `--peer-steady: expected a period at or after the first window's end (${WARM_UP_PERIODS + config.peer.periods}); got ${peerSteady}`,
+  );
 
 const t0 = performance.now();
 const log = (msg: string) =>
@@ -148,7 +159,12 @@ try {
   const longrange = await scenario("longrange", () => runLongRange(influx, { ...config.longrange, log }));
   if (longrange) partial.longrange = longrange;
   const peer = await scenario("peer", () =>
-    runPeer(influx, { ...config.peer, ...(peerPeriod ? { periodS: Number(peerPeriod) } : {}), log }),
+    runPeer(influx, {
+      ...config.peer,
+      ...(peerPeriod ? { periodS: Number(peerPeriod) } : {}),
+      ...(peerSteady ? { steadyAfter: Number(peerSteady) } : {}),
+      log,
+    }),
   );
   if (peer) partial.peer = peer;
 } finally {

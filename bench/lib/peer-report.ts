@@ -45,6 +45,21 @@ export function peerTargets(p: PeerResults): TargetResult[] {
             met: ratio <= 1,
           }),
     });
+    const steadyRatio =
+      ingester?.steady && telegraf?.steady
+        ? ingester.steady.cpuMsPerRequest / telegraf.steady.cpuMsPerRequest
+        : undefined;
+    if (steadyRatio !== undefined)
+      out.push({
+        name: `Same, from period ${ingester!.steady!.afterPeriods} (steady state), ${fmt(devices)} devices`,
+        target: "<= 1.00",
+        ...(Number.isFinite(steadyRatio)
+          ? {
+              value: `${fmt(steadyRatio, 2)} (${fmt(ingester!.steady!.cpuMsPerRequest, 3)} vs ${fmt(telegraf!.steady!.cpuMsPerRequest, 3)} ms${floor?.steady ? `; node:http alone ${fmt(floor.steady.cpuMsPerRequest, 3)} ms` : ""})`,
+              met: steadyRatio <= 1,
+            }
+          : { value: "not measured", met: null }),
+      });
     const ceiling = RSS_CEILING_MB[devices];
     if (ceiling !== undefined)
       out.push({
@@ -66,11 +81,16 @@ export function renderPeer(p: PeerResults): string[] {
     "| Devices | Collector | Period | CPU s per period per 1,000 devices | Requests | CPU ms per request | Peak RSS | Median cycle | Stored per served | Lost |",
     "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
-  for (const r of p.runs)
+  for (const r of p.runs) {
     lines.push(
       r.error
         ? `| ${fmt(r.devices)} | ${r.collector} | ${r.periodS} s | ${r.error} | | | | | | |`
         : `| ${fmt(r.devices)} | ${r.collector} | ${r.periodS} s | ${fmt(r.cpuSPerPeriodPer1000, 2)} | ${fmt(r.upstreamRequests)} | ${fmt(r.cpuMsPerRequest, 3)} | ${fmt(r.peakRssMb)} MB | ${r.cycleMs === undefined ? "n/a" : `${fmt(r.cycleMs)} ms`} | ${fmt(r.storedPerServed, 3)} | ${fmt(r.lostDeviceMinutes)} |`,
     );
+    if (r.steady)
+      lines.push(
+        `| ${fmt(r.devices)} | ${r.collector}, from period ${r.steady.afterPeriods} | ${r.periodS} s | ${fmt(r.steady.cpuSPerPeriodPer1000, 2)} | ${fmt(r.steady.upstreamRequests)} | ${fmt(r.steady.cpuMsPerRequest, 3)} | | | | |`,
+      );
+  }
   return lines;
 }

@@ -239,6 +239,11 @@ export interface PeerRun {
   /** Requests the simulator received over the measured periods. */
   upstreamRequests?: number;
   cpuMsPerRequest?: number;
+  /**
+   * The same measures over a later window of as many periods (--peer-steady):
+   * a long-running collector's steady state, once its code is compiled.
+   */
+  steady?: PeerWindow;
   /** VmHWM at the end of the run (catch-up included). */
   peakRssMb?: number;
   /** Median cycle wall time (the ingester's "cycle done" lines; Telegraf logs none). */
@@ -249,6 +254,15 @@ export interface PeerRun {
   storedPerServed?: number;
   lostDeviceMinutes?: number;
   error?: string;
+}
+
+export interface PeerWindow {
+  /** Periods the collector had run when the window began. */
+  afterPeriods: number;
+  cpuS: number;
+  cpuSPerPeriodPer1000: number;
+  upstreamRequests: number;
+  cpuMsPerRequest: number;
 }
 
 export interface PeerResults {

@@ -6,8 +6,11 @@
 // per `periodS` wall seconds) and its own bucket, gathers once per upstream
 // minute, and is measured over the same number of periods after a warm-up:
 // CPU seconds of its process (/proc), requests the simulator received, peak
-// RSS; it runs on until some minutes have been served by all ten gathers
-// that cover them, and InfluxDB is asked how many points it holds for those.
+// RSS; with --peer-steady=N, again over as many periods from period N (the
+// steady state of a collector that runs for days: V8 compiles the ingester's
+// hot code over its first minutes); it runs on until some minutes have been
+// served by all ten gathers that cover them, and InfluxDB is asked how many
+// points it holds for those.
 // The ingester runs compiled (dist/, `npm run build`) with plain `node`, as
 // the Dockerfile runs it, with the deployment's NODE_OPTIONS (heap ceiling). A third run, node-floor (bench/peer/node-floor.ts),
 // makes the ingester's requests through node:http and only parses the
@@ -26,14 +29,14 @@ import { type ServiceProcess, startService } from "../../test/support/processes.
 import { type BenchInflux, createBucket } from "../lib/influx.js";
 import { extraIngestEnv } from "../lib/ingester-run.js";
 import { cpuSeconds, processMemory } from "../lib/machine.js";
-import type { PeerResults, PeerRun } from "../lib/results.js";
+import type { PeerResults, PeerRun, PeerWindow } from "../lib/results.js";
 
 const run = promisify(execFile);
 const repo = join(import.meta.dirname, "..", "..");
 const MINUTE_MS = 60_000;
 /** Minutes each history answer covers: a minute is served by ten gathers in a row. */
 const HISTORY_MINUTES = 10;
-const WARM_UP_PERIODS = 2;
+export const WARM_UP_PERIODS = 2;
 /** Periods a collector runs in all: long enough for a window of fully served minutes. */
 const TOTAL_PERIODS = WARM_UP_PERIODS + HISTORY_MINUTES + 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -46,6 +49,8 @@ export interface PeerOptions {
   periods: number;
   /** Wall seconds per upstream minute (60: the real cadence); by fleet size when absent (periodSeconds). */
   periodS?: number;
+  /** Periods after which a second window is measured (PeerRun.steady); none when absent. */
+  steadyAfter?: number;
   log: (msg: string) => void;
 }
 
@@ -243,18 +248,41 @@ async function measure(
           ? await startTelegrafCollector(telegraf!, influx, bucket.name, simUrl, devices, periodS, dir)
           : await startFloorCollector(simUrl, periodS);
     const start = await simState(simUrl);
+    const startedMs = performance.now();
+    const untilPeriod = (n: number) =>
+      sleep(Math.max(0, startedMs + n * periodS * 1000 + 2000 - performance.now()));
+    /** CPU, requests and cycles over `o.periods` periods from now. */
+    const measureWindow = async () => {
+      const cpu0 = (await cpuSeconds(collector!.pid)) ?? Number.NaN;
+      const s0 = await simState(simUrl);
+      const cyclesBefore = collector!.cycleMs().length;
+      await sleep(o.periods * periodS * 1000);
+      const cpu1 = (await cpuSeconds(collector!.pid)) ?? Number.NaN;
+      const s1 = await simState(simUrl);
+      return {
+        cpuS: cpu1 - cpu0,
+        requests: s1.requests - s0.requests,
+        cycles: collector!.cycleMs().slice(cyclesBefore),
+      };
+    };
     // Warm-up: the catch-up gather (ten minutes per device) and one steady period.
-    await sleep(WARM_UP_PERIODS * periodS * 1000 + 2000);
-    const cpu0 = (await cpuSeconds(collector.pid)) ?? Number.NaN;
-    const s0 = await simState(simUrl);
-    const cyclesBefore = collector.cycleMs().length;
-    await sleep(o.periods * periodS * 1000);
-    const cpu1 = (await cpuSeconds(collector.pid)) ?? Number.NaN;
-    const s1 = await simState(simUrl);
-    const cycles = collector.cycleMs().slice(cyclesBefore);
+    await untilPeriod(WARM_UP_PERIODS);
+    const { cpuS, requests, cycles } = await measureWindow();
+    let steady: PeerWindow | undefined;
+    if (o.steadyAfter !== undefined) {
+      await untilPeriod(o.steadyAfter);
+      const w = await measureWindow();
+      steady = {
+        afterPeriods: o.steadyAfter,
+        cpuS: w.cpuS,
+        cpuSPerPeriodPer1000: (w.cpuS / o.periods / devices) * 1000,
+        upstreamRequests: w.requests,
+        cpuMsPerRequest: w.requests > 0 ? (w.cpuS * 1000) / w.requests : Number.NaN,
+      };
+    }
     // On until every minute of the stored-per-served window has been served by all ten of its gathers.
     const stores = kind !== "node-floor";
-    if (stores) await sleep(Math.max(0, TOTAL_PERIODS - WARM_UP_PERIODS - o.periods) * periodS * 1000);
+    if (stores) await untilPeriod(TOTAL_PERIODS);
     const end = await simState(simUrl);
     const memory = await processMemory(collector.pid);
     await collector.stop();
@@ -264,8 +292,6 @@ async function measure(
     const toMs = Math.floor(end.nowMs / MINUTE_MS) * MINUTE_MS - HISTORY_MINUTES * MINUTE_MS;
     const stored = stores ? await storedIn(influx, bucket.name, fromMs, toMs) : undefined;
     const served = devices * Math.max(0, (toMs - fromMs) / MINUTE_MS);
-    const cpuS = cpu1 - cpu0;
-    const requests = s1.requests - s0.requests;
     const result: PeerRun = {
       ...base,
       periods: o.periods,
@@ -274,6 +300,7 @@ async function measure(
       upstreamRequests: requests,
       cpuMsPerRequest: requests > 0 ? (cpuS * 1000) / requests : Number.NaN,
       peakRssMb: memory?.peakMb ?? Number.NaN,
+      ...(steady ? { steady } : {}),
       ...(cycles.length ? { cycleMs: cycles.sort((a, b) => a - b)[Math.floor(cycles.length / 2)]! } : {}),
       ...(stored
         ? {
@@ -287,6 +314,9 @@ async function measure(
     o.log(
       `peer: ${kind} ${devices} devices: ${cpuS.toFixed(2)} CPU s over ${o.periods} periods (${result.cpuSPerPeriodPer1000!.toFixed(2)} per period per 1,000 devices), ` +
         `${requests} requests (${result.cpuMsPerRequest!.toFixed(3)} ms CPU each), peak RSS ${result.peakRssMb!.toFixed(0)} MB` +
+        (steady
+          ? `; from period ${steady.afterPeriods}: ${steady.upstreamRequests} requests (${steady.cpuMsPerRequest.toFixed(3)} ms CPU each)`
+          : "") +
         (stored
           ? `, ${stored.points} points for ${served} device-minutes served (${result.storedPerServed!.toFixed(3)}), ${result.lostDeviceMinutes} lost`
           : ""),

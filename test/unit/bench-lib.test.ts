@@ -581,6 +581,30 @@ describe("peer targets and table", () => {
     );
   });
 
+  it("compares the steady-state window too, as its own target and table row, when both collectors have one", () => {
+    const steady = (cpuMsPerRequest: number) => ({
+      afterPeriods: 15,
+      cpuS: 0.5,
+      cpuSPerPeriodPer1000: 1,
+      upstreamRequests: 1000,
+      cpuMsPerRequest,
+    });
+    const results = {
+      runs: [
+        { ...run("ingester", 100, 0.8, 95), steady: steady(0.45) },
+        { ...run("telegraf", 100, 0.6, 40), steady: steady(0.5) },
+      ],
+    };
+    expect(peerTargets(results).map((t) => [t.name, t.value, t.met])).toEqual([
+      ["Ingester CPU per upstream request / Telegraf's, 100 devices", "1.33 (0.800 vs 0.600 ms)", false],
+      ["Same, from period 15 (steady state), 100 devices", "0.90 (0.450 vs 0.500 ms)", true],
+      ["Ingester peak RSS (compiled), 100 devices", "95 MB", true],
+    ]);
+    expect(renderPeer(results).join("\n")).toContain(
+      "| 100 | ingester, from period 15 | 10 s | 1.00 | 1,000 | 0.450 | | | | |",
+    );
+  });
+
   it("leaves a size whose Telegraf run failed not measured, and shows the failure in the table", () => {
     const results = {
       runs: [
