@@ -6,7 +6,7 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
-import { Axios, type AxiosResponse, isAxiosError } from "axios";
+import { Axios, type AxiosResponse, isAxiosError } from "./axios.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { CURRENT_READING_METRICS, HISTORY_METRIC, METRIC, type Metric } from "../../shared/schema.js";

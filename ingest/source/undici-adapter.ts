@@ -7,7 +7,12 @@
 // 0.11, undici alone 0.08 (bench/peer/README.md).
 import "./llhttp-baseline.js";
 import { Agent } from "undici";
-import { type AxiosAdapter, AxiosError, type AxiosResponse, type InternalAxiosRequestConfig } from "axios";
+import {
+  type AxiosAdapter,
+  AxiosError,
+  type AxiosResponse,
+  type InternalAxiosRequestConfig,
+} from "./axios.js";
 
 export interface UndiciAdapterOptions {
   /** Connections per origin, like an http.Agent's maxSockets. */

@@ -1,6 +1,7 @@
 // The undici adapter's pure parts: how baseURL and url join into an origin
 // and a path, and which undici errors become axios's timeout.
-import { AxiosError, AxiosHeaders, type InternalAxiosRequestConfig } from "axios";
+import { AxiosHeaders } from "axios";
+import { AxiosError, type InternalAxiosRequestConfig } from "../../ingest/source/axios.js";
 import { describe, expect, it } from "vitest";
 import { targetOf, toAxiosError } from "../../ingest/source/undici-adapter.js";
 
