@@ -13,6 +13,11 @@ import type { Sample } from "./sample.js";
 import type { AnomalyEvent } from "./transforms/anomaly-rules.js";
 import type { Summary } from "./transforms/rolling-stats.js";
 
+/** The measurements' escaped names, escaped once rather than on every line. */
+const READING = escape.measurement(MEASUREMENT.reading);
+const STATS = escape.measurement(MEASUREMENT.stats);
+const ANOMALY = escape.measurement(MEASUREMENT.anomaly);
+
 /** `,key=value`, or nothing for an absent or empty value (Point leaves those out). */
 function tag(key: string, value: string | undefined): string {
   return value ? `,${escape.tag(key)}=${escape.tag(value)}` : "";
@@ -35,7 +40,7 @@ function text(key: string, value: string): string {
 /** Every metric is a float field, whatever the upstream's JSON type, so types never conflict. */
 export function readingLine(s: Sample, site?: string): string {
   return (
-    escape.measurement(MEASUREMENT.reading) +
+    READING +
     tag(TAG.client, s.client) +
     tag(TAG.device, s.device) +
     tag(TAG.site, site) +
@@ -51,7 +56,7 @@ export function statsLine(
   site?: string,
 ): string {
   return (
-    escape.measurement(MEASUREMENT.stats) +
+    STATS +
     tag(TAG.client, device.client) +
     tag(TAG.device, device.id) +
     tag(TAG.metric, metric) +
@@ -65,7 +70,7 @@ export function statsLine(
 
 export function anomalyLine(e: AnomalyEvent, site?: string): string {
   return (
-    escape.measurement(MEASUREMENT.anomaly) +
+    ANOMALY +
     tag(TAG.client, e.client) +
     tag(TAG.device, e.device) +
     tag(TAG.metric, e.metric) +
