@@ -1,24 +1,19 @@
 // The ingester's Prometheus metrics (prom-client), one registry per process.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { registerProcessMetrics } from "../shared/metrics/process.js";
+import { NO_EVENT_LOOP_SAMPLING, registerProcessMetrics } from "../shared/metrics/process.js";
+import { CycleLoopLag } from "./loop-lag.js";
 import { createReplicationMetrics } from "./replicate/metrics.js";
-
-/**
- * The ingester's event loop works during cycles and waits in between (over 59
- * s of every minute at 100 devices). A sampler every 100 ms cost it 1 ms of
- * CPU a second while it waited: 60 ms a minute, 40 % of a 100-device cycle's
- * own CPU. Sampled every second, a stall of a second or more is always seen,
- * a shorter one in proportion to its length; the cycle-duration histogram
- * times the cycles themselves.
- */
-export const INGEST_EVENT_LOOP_SAMPLE_MS = 1000;
 
 export function createIngestMetrics(diskPath: string) {
   const registry = new Registry();
-  registerProcessMetrics(registry, diskPath, INGEST_EVENT_LOOP_SAMPLE_MS);
+  // The loop is sampled during cycles only (loop-lag.ts): prom-client's own sampler is left to wake once in 24.8 days.
+  registerProcessMetrics(registry, diskPath, NO_EVENT_LOOP_SAMPLING);
+  const loopLag = new CycleLoopLag();
+  loopLag.register(registry);
   const r = [registry];
   return {
     registry,
+    loopLag,
     cycles: new Counter({
       name: "ingest_cycles_total",
       help: "Ingest cycles by outcome",

@@ -51,6 +51,7 @@ export class Scheduler {
   private async cycle(): Promise<void> {
     const end = this.metrics.cycleDuration.startTimer();
     const started = performance.now();
+    this.metrics.loopLag.start();
     try {
       const report = await this.pipeline.runCycle();
       this.lastReport = report;
@@ -63,6 +64,7 @@ export class Scheduler {
         "cycle failed",
       );
     } finally {
+      this.metrics.loopLag.stop();
       end();
       this.lastCycleAt = Date.now();
       this.metrics.lastCycle.set(this.lastCycleAt / 1000);

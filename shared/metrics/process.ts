@@ -12,7 +12,14 @@ import { registerEdgeMetrics } from "./edge.js";
  */
 export const EVENT_LOOP_SAMPLE_MS = 100;
 
-/** `eventLoopSampleMs`: a service idle most of the time may sample less often (ingest/metrics.ts). */
+/**
+ * For a service that samples its loop itself (ingest/loop-lag.ts): prom-client
+ * always starts its sampler, and this interval, the longest timer Node keeps
+ * (2^31 - 1 ms, 24.8 days), keeps it from ever waking the process.
+ */
+export const NO_EVENT_LOOP_SAMPLING = 2 ** 31 - 1;
+
+/** `eventLoopSampleMs`: prom-client's event-loop sampling interval (NO_EVENT_LOOP_SAMPLING to leave it to the service). */
 export function registerProcessMetrics(
   registry: Registry,
   diskPath: string,
