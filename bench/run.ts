@@ -36,12 +36,13 @@ const { values } = parseArgs({
     "peer-sizes": { type: "string" },
     "peer-period": { type: "string" },
     "peer-steady": { type: "string" },
+    "peer-rounds": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    "npm run bench [-- --quick] [--only=write,cycles,api,detection,longrange,peer] [--sizes=100,1000] [--longrange=1000x7] [--task-sizes=10000] [--peer-sizes=100,1000] [--peer-period=60] [--peer-steady=15] [--note=text]\n" +
+    "npm run bench [-- --quick] [--only=write,cycles,api,detection,longrange,peer] [--sizes=100,1000] [--longrange=1000x7] [--task-sizes=10000] [--peer-sizes=100,1000] [--peer-period=60] [--peer-steady=15] [--peer-rounds=3] [--note=text]\n" +
       "  --quick  about two minutes: smaller fleets and shorter loads\n" +
       "  --sizes  fleet sizes of the full-cycle scenario\n" +
       "  --longrange  devices x days of the long-range scenario (full: 1000x30, quick: 100x7)\n" +
@@ -49,6 +50,7 @@ if (values.help) {
       "  --peer-sizes  fleet sizes of the ingester-vs-Telegraf scenario (full: 100,1000,10000, quick: 100)\n" +
       "  --peer-period  wall seconds per upstream minute in that scenario (60: the real cadence; default 10 s up to 1,000 devices, 30 s to 10,000)\n" +
       "  --peer-steady  also measure each collector from this period on (its steady state; the first window starts at period 2)\n" +
+      "  --peer-rounds  run the ingester and Telegraf this many times per size, alternating which goes first; the ratio judged is the rounds' median (default 1)\n" +
       "  INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG: use that InfluxDB instead of a throw-away influxd\n" +
       "  BENCH_PROFILE_DIR: write a --cpu-prof profile of every ingester and API process there\n",
   );
@@ -104,6 +106,10 @@ if (
   throw new Error(
     `--peer-steady: expected a period at or after the first window's end (${WARM_UP_PERIODS + config.peer.periods}); got ${peerSteady}`,
   );
+
+const peerRounds = values["peer-rounds"];
+if (peerRounds !== undefined && !/^[1-9]\d*$/.test(peerRounds))
+  throw new Error(`--peer-rounds: expected a whole number of rounds, 1 or more; got ${peerRounds}`);
 
 const t0 = performance.now();
 const log = (msg: string) =>
@@ -163,6 +169,7 @@ try {
       ...config.peer,
       ...(peerPeriod ? { periodS: Number(peerPeriod) } : {}),
       ...(peerSteady ? { steadyAfter: Number(peerSteady) } : {}),
+      ...(peerRounds ? { rounds: Number(peerRounds) } : {}),
       log,
     }),
   );

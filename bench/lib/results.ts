@@ -229,6 +229,13 @@ export interface DetectionResults {
 export interface PeerRun {
   collector: "ingester" | "telegraf" | "node-floor";
   devices: number;
+  /**
+   * Round of --peer-rounds (1 when absent). Round 1 measures everything;
+   * later rounds run the ingester and Telegraf again, alternating which goes
+   * first, over the first window only, so the ratio's spread between slots
+   * of one run can be seen.
+   */
+  round?: number;
   /** Wall seconds per upstream minute (the simulator's time scale); one gather each. */
   periodS: number;
   /** Periods measured after the warm-up. */

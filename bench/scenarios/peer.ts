@@ -10,7 +10,10 @@
 // steady state of a collector that runs for days: V8 compiles the ingester's
 // hot code over its first minutes); it runs on until some minutes have been
 // served by all ten gathers that cover them, and InfluxDB is asked how many
-// points it holds for those.
+// points it holds for those. With --peer-rounds=N the ingester and Telegraf
+// run N times per size, alternating which goes first, each later round over
+// the first window only: the machine's speed moves between slots of 15-20
+// minutes, so one pair of slots is one sample of the ratio.
 // The ingester runs compiled (dist/, `npm run build`) with plain `node`, as
 // the Dockerfile runs it, with the deployment's NODE_OPTIONS (heap ceiling). A third run, node-floor (bench/peer/node-floor.ts),
 // makes the ingester's requests through node:http and only parses the
@@ -51,6 +54,12 @@ export interface PeerOptions {
   periodS?: number;
   /** Periods after which a second window is measured (PeerRun.steady); none when absent. */
   steadyAfter?: number;
+  /**
+   * Rounds per fleet size (1 when absent): after round 1, the ingester and
+   * Telegraf run again, alternating which goes first, over the first window
+   * only, so the ratio is measured in several slots of one run.
+   */
+  rounds?: number;
   log: (msg: string) => void;
 }
 
@@ -220,9 +229,13 @@ async function measure(
   devices: number,
   o: PeerOptions,
   telegraf: string | undefined,
+  round: number,
 ): Promise<PeerRun> {
   const periodS = o.periodS ?? periodSeconds(devices);
-  const base: PeerRun = { collector: kind, devices, periodS, periods: 0 };
+  const base: PeerRun = { collector: kind, devices, ...(round > 1 ? { round } : {}), periodS, periods: 0 };
+  // Round 1 measures everything; later rounds the first window only.
+  const full = round === 1;
+  const who = `${kind} ${devices} devices${full ? "" : `, round ${round}`}`;
   if (kind === "telegraf" && !telegraf) return { ...base, error: "Telegraf could not be built here" };
   const bucket = await createBucket(influx, `peer_${kind}_${devices}`);
   const dir = await mkdtemp(join(tmpdir(), `bench-peer-${kind}-`));
@@ -269,7 +282,7 @@ async function measure(
     await untilPeriod(WARM_UP_PERIODS);
     const { cpuS, requests, cycles } = await measureWindow();
     let steady: PeerWindow | undefined;
-    if (o.steadyAfter !== undefined) {
+    if (full && o.steadyAfter !== undefined) {
       await untilPeriod(o.steadyAfter);
       const w = await measureWindow();
       steady = {
@@ -281,7 +294,7 @@ async function measure(
       };
     }
     // On until every minute of the stored-per-served window has been served by all ten of its gathers.
-    const stores = kind !== "node-floor";
+    const stores = full && kind !== "node-floor";
     if (stores) await untilPeriod(TOTAL_PERIODS);
     const end = await simState(simUrl);
     const memory = await processMemory(collector.pid);
@@ -312,7 +325,7 @@ async function measure(
         : {}),
     };
     o.log(
-      `peer: ${kind} ${devices} devices: ${cpuS.toFixed(2)} CPU s over ${o.periods} periods (${result.cpuSPerPeriodPer1000!.toFixed(2)} per period per 1,000 devices), ` +
+      `peer: ${who}: ${cpuS.toFixed(2)} CPU s over ${o.periods} periods (${result.cpuSPerPeriodPer1000!.toFixed(2)} per period per 1,000 devices), ` +
         `${requests} requests (${result.cpuMsPerRequest!.toFixed(3)} ms CPU each), peak RSS ${result.peakRssMb!.toFixed(0)} MB` +
         (steady
           ? `; from period ${steady.afterPeriods}: ${steady.upstreamRequests} requests (${steady.cpuMsPerRequest.toFixed(3)} ms CPU each)`
@@ -324,7 +337,7 @@ async function measure(
     return result;
   } catch (err) {
     const message = (err as Error).message.split("\n")[0]!;
-    o.log(`peer: ${kind} ${devices} devices FAILED: ${message}`);
+    o.log(`peer: ${who} FAILED: ${message}`);
     return { ...base, error: message };
   } finally {
     await collector?.stop().catch(() => undefined);
@@ -342,7 +355,18 @@ export async function runPeer(influx: BenchInflux, o: PeerOptions): Promise<Peer
   if (telegraf) version = (await run(telegraf, ["--version"])).stdout.trim();
   const runs: PeerRun[] = [];
   for (const devices of o.sizes)
-    for (const kind of ["ingester", "telegraf", "node-floor"] as const)
-      runs.push(await measure(influx, kind, devices, o, telegraf));
+    for (let round = 1; round <= (o.rounds ?? 1); round++)
+      for (const kind of roundOrder(round))
+        runs.push(await measure(influx, kind, devices, o, telegraf, round));
   return { ...(version ? { telegraf: version } : {}), runs };
+}
+
+/**
+ * Who runs in a round, in order: everyone in round 1; then the ingester and
+ * Telegraf, Telegraf first in even rounds, so a drift of the machine's speed
+ * over the run favours neither.
+ */
+export function roundOrder(round: number): PeerRun["collector"][] {
+  if (round === 1) return ["ingester", "telegraf", "node-floor"];
+  return round % 2 === 0 ? ["telegraf", "ingester"] : ["ingester", "telegraf"];
 }

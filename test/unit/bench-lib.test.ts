@@ -15,6 +15,7 @@ import {
   windowPeriodMs,
 } from "../../bench/lib/longrange.js";
 import { peerTargets, renderPeer } from "../../bench/lib/peer-report.js";
+import { roundOrder } from "../../bench/scenarios/peer.js";
 import { evaluateTargets, longRangeTargets, renderMarkdown } from "../../bench/lib/report.js";
 import type {
   BenchResults,
@@ -603,6 +604,60 @@ describe("peer targets and table", () => {
     expect(renderPeer(results).join("\n")).toContain(
       "| 100 | ingester, from period 15 | 10 s | 1.00 | 1,000 | 0.450 | | | | |",
     );
+  });
+
+  it("judges several rounds by their median ratio, lists every round's, and holds the highest RSS to the ceiling", () => {
+    const inRound = (r: ReturnType<typeof run>, round: number) => ({ ...r, round });
+    const results = {
+      runs: [
+        run("ingester", 100, 0.6, 95),
+        run("telegraf", 100, 0.5, 40),
+        inRound(run("telegraf", 100, 1.0, 41), 2),
+        inRound(run("ingester", 100, 0.7, 101), 2),
+        inRound(run("ingester", 100, 0.8, 96), 3),
+        inRound(run("telegraf", 100, 0.9, 40), 3),
+      ],
+    };
+    // Ratios 1.20, 0.70, 0.89: the median is under 1 though round 1 alone is not.
+    expect(peerTargets(results).map((t) => [t.name, t.value, t.met])).toEqual([
+      [
+        "Ingester CPU per upstream request / Telegraf's, 100 devices",
+        "0.89, median of 3 rounds (1.20, 0.70, 0.89; 2 of 3 at most 1.00; ingester 0.600-0.800 vs Telegraf 0.500-1.000 ms)",
+        true,
+      ],
+      ["Ingester peak RSS (compiled), 100 devices", "101 MB, highest of 3 rounds", false],
+    ]);
+    const table = renderPeer(results).join("\n");
+    expect(table).toContain("3 rounds, the ingester and Telegraf alternating which goes first");
+    expect(table).toContain("| 100 | telegraf, round 2 | 10 s | 2.00 | 1,000 | 1.000 | 41 MB |");
+  });
+
+  it("leaves out a round where one collector failed, and judges the rounds left", () => {
+    const results = {
+      runs: [
+        run("ingester", 100, 0.6, 95),
+        run("telegraf", 100, 0.5, 40),
+        {
+          collector: "telegraf" as const,
+          devices: 100,
+          round: 2,
+          periodS: 10,
+          periods: 0,
+          error: "exited 1",
+        },
+        { ...run("ingester", 100, 0.9, 95), round: 2 },
+      ],
+    };
+    expect(peerTargets(results)[0]).toMatchObject({ value: "1.20 (0.600 vs 0.500 ms)", met: false });
+  });
+
+  it("runs everyone in round 1, then the ingester and Telegraf alternating which goes first", () => {
+    expect([1, 2, 3, 4].map(roundOrder)).toEqual([
+      ["ingester", "telegraf", "node-floor"],
+      ["telegraf", "ingester"],
+      ["ingester", "telegraf"],
+      ["telegraf", "ingester"],
+    ]);
   });
 
   it("leaves a size whose Telegraf run failed not measured, and shows the failure in the table", () => {
