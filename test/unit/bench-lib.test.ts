@@ -625,7 +625,7 @@ describe("peer targets and table", () => {
         "0.89, median of 3 rounds (1.20, 0.70, 0.89; 2 of 3 at most 1.00; ingester 0.600-0.800 vs Telegraf 0.500-1.000 ms)",
         true,
       ],
-      ["Ingester peak RSS (compiled), 100 devices", "101 MB, highest of 3 rounds", false],
+      ["Ingester peak RSS (compiled), 100 devices", "101 MB, highest of 3 runs", false],
     ]);
     const table = renderPeer(results).join("\n");
     expect(table).toContain("3 rounds, the ingester and Telegraf alternating which goes first");
