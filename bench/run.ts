@@ -48,7 +48,7 @@ if (values.help) {
       "  --longrange  devices x days of the long-range scenario (full: 1000x30, quick: 100x7)\n" +
       "  --task-sizes  extra fleet sizes for the rollup task's cost (full: 10000, quick: none)\n" +
       "  --peer-sizes  fleet sizes of the ingester-vs-Telegraf scenario (full: 100,1000,10000, quick: 100)\n" +
-      "  --peer-period  wall seconds per upstream minute in that scenario (60: the real cadence; default 10 s up to 1,000 devices, 30 s to 10,000)\n" +
+      "  --peer-period  wall seconds per upstream minute in that scenario (60: the real cadence; default 60 s up to 100 devices, 10 s to 1,000, 30 s to 10,000; --quick: 10 s)\n" +
       "  --peer-steady  also measure each collector from this period on (its steady state; the first window starts at period 2)\n" +
       "  --peer-rounds  run the ingester and Telegraf this many times per size, alternating which goes first; the ratio judged is the rounds' median (default 1)\n" +
       "  INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG: use that InfluxDB instead of a throw-away influxd\n" +
@@ -70,7 +70,8 @@ const config = quick
       api: { devices: 1000, clients: 10, hours: 24, concurrency: 16, durationS: 5, defaultWindows: true },
       detection: { devices: 1000, cycles: 40 },
       longrange: { devices: 100, clients: 10, days: 7, taskSizes: [] as number[] },
-      peer: { sizes: [100], periods: 3 },
+      // A smoke run: 10-s periods, where the real cadence would take 40 minutes.
+      peer: { sizes: [100], periods: 3, periodS: 10 },
     }
   : {
       write: { devices: 2000, minutes: 400, rawBatchLines: 10_000, rounds: 3 },

@@ -63,9 +63,16 @@ export interface PeerOptions {
   log: (msg: string) => void;
 }
 
-/** Wall seconds per upstream minute: room for a cycle of the fleet at both collectors' pace. */
+/**
+ * Wall seconds per upstream minute. Up to 100 devices, the real cadence (one
+ * gather per wall-clock minute, the default schedule): a gather there takes a
+ * fraction of a second, so what a collector costs between gathers is a large
+ * share of its whole, and a faster clock would shrink it. Larger fleets run
+ * faster, to keep a size's run under half an hour, with room for a cycle at
+ * both collectors' pace.
+ */
 export function periodSeconds(devices: number): number {
-  return devices <= 1000 ? 10 : devices <= 10_000 ? 30 : 60;
+  return devices <= 100 ? 60 : devices <= 1000 ? 10 : devices <= 10_000 ? 30 : 60;
 }
 
 /** A node-cron schedule every periodS seconds; 60 and its multiples start on the minute, as the default schedule does. */
