@@ -12,7 +12,7 @@
 // served by all ten gathers that cover them, and InfluxDB is asked how many
 // points it holds for those. With --peer-rounds=N the ingester and Telegraf
 // run N times per size, alternating which goes first, each later round over
-// the first window only: the machine's speed moves between slots of 15-20
+// the first window only: the machine's speed moves between slots of 8-20
 // minutes, so one pair of slots is one sample of the ratio.
 // The ingester runs compiled (dist/, `npm run build`) with plain `node`, as
 // the Dockerfile runs it, with the deployment's NODE_OPTIONS (heap ceiling). A third run, node-floor (bench/peer/node-floor.ts),
